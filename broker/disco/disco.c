@@ -1,0 +1,191 @@
+/*
+ * disco.c - what the server says about itself (XEP-0030 §3-4), ping (XEP-0199 §4.2) and
+ * version (XEP-0092).
+ */
+#include <string.h>
+
+#include "herald/config.h"
+#include "herald/disco.h"
+#include "herald/log.h"
+#include "herald/router.h"
+#include "herald/server.h"
+
+#define NS_VERSION "jabber:iq:version"
+
+static void reply_cond(struct server *srv, struct stanza *st, const char *cond)
+{
+    struct xmpp_error e = xmpp_error_of(cond);
+    router_reply_error(srv, st, &e);
+}
+
+static bool is_get(const struct stanza *st)
+{
+    return st->type && strcmp(st->type, "get") == 0;
+}
+
+static enum herald_rc add_feature(struct arena *a, struct xml_node *q, const char *var)
+{
+    struct xml_node *f = xml_add_child(a, q, NS_DISCO_INFO, "feature");
+    return f ? xml_set_attr(a, f, "var", var) : HERALD_ENOMEM;
+}
+
+static enum herald_rc add_identity(struct arena *a, struct xml_node *q, const char *category,
+                                   const char *type, const char *name)
+{
+    struct xml_node *i = xml_add_child(a, q, NS_DISCO_INFO, "identity");
+    if (i == NULL || xml_set_attr(a, i, "category", category) ||
+        xml_set_attr(a, i, "type", type) || (name && xml_set_attr(a, i, "name", name)))
+        return HERALD_ENOMEM;
+    return HERALD_OK;
+}
+
+static void server_info_cb(struct server *srv, struct stanza *st, struct xml_node *payload,
+                           void *arg)
+{
+    (void)arg;
+    if (!is_get(st)) {
+        reply_cond(srv, st, "bad-request");
+        return;
+    }
+    if (xml_attr(payload, "node")) {
+        reply_cond(srv, st, "item-not-found");
+        return;
+    }
+    struct arena *a = st->arena;
+    struct xml_node *q = xml_elem_new(a, NS_DISCO_INFO, "query");
+    bool ok = q && add_identity(a, q, "server", "im", "Herald") == HERALD_OK;
+    const char *base[] = {NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, NS_VERSION};
+    for (size_t i = 0; ok && i < HERALD_ARRAY_LEN(base); i++)
+        ok = add_feature(a, q, base[i]) == HERALD_OK;
+    if (ok && srv->cfg.registration)
+        ok = add_feature(a, q, "jabber:iq:register") == HERALD_OK;
+    const char *const *vars;
+    size_t n = router_server_features(srv->router, &vars);
+    for (size_t i = 0; ok && i < n; i++)
+        ok = add_feature(a, q, vars[i]) == HERALD_OK;
+    if (!ok) {
+        reply_cond(srv, st, "internal-server-error");
+        return;
+    }
+    router_reply_result(srv, st, q);
+}
+
+static void server_items_cb(struct server *srv, struct stanza *st, struct xml_node *payload,
+                            void *arg)
+{
+    (void)arg;
+    if (!is_get(st)) {
+        reply_cond(srv, st, "bad-request");
+        return;
+    }
+    if (xml_attr(payload, "node")) {
+        reply_cond(srv, st, "item-not-found");
+        return;
+    }
+    struct arena *a = st->arena;
+    struct xml_node *q = xml_elem_new(a, NS_DISCO_ITEMS, "query");
+    bool ok = q != NULL;
+    const struct config_list *svcs = &srv->cfg.pubsub_services;
+    for (size_t i = 0; ok && i < svcs->n; i++) {
+        const char *label = svcs->items[i];
+        const char *jid = strchr(label, '.') ? label : arena_printf(a, "%s.%s", label,
+                                                                   srv->cfg.domain);
+        struct xml_node *it = jid ? xml_add_child(a, q, NS_DISCO_ITEMS, "item") : NULL;
+        ok = it && xml_set_attr(a, it, "jid", jid) == HERALD_OK &&
+             xml_set_attr(a, it, "name", "Publish-Subscribe") == HERALD_OK;
+    }
+    if (!ok) {
+        reply_cond(srv, st, "internal-server-error");
+        return;
+    }
+    router_reply_result(srv, st, q);
+}
+
+static void ping_cb(struct server *srv, struct stanza *st, struct xml_node *payload, void *arg)
+{
+    (void)payload, (void)arg;
+    if (!is_get(st)) {
+        reply_cond(srv, st, "bad-request");
+        return;
+    }
+    router_reply_result(srv, st, NULL);
+}
+
+static void version_cb(struct server *srv, struct stanza *st, struct xml_node *payload, void *arg)
+{
+    (void)payload, (void)arg;
+    if (!is_get(st)) {
+        reply_cond(srv, st, "bad-request");
+        return;
+    }
+    struct arena *a = st->arena;
+    struct xml_node *q = xml_elem_new(a, NS_VERSION, "query");
+    struct xml_node *n = q ? xml_add_child(a, q, NS_VERSION, "name") : NULL;
+    struct xml_node *v = q ? xml_add_child(a, q, NS_VERSION, "version") : NULL;
+    if (!n || !v || xml_add_text(a, n, "Herald", 6) || xml_add_text(a, v, "0.1.0", 5)) {
+        reply_cond(srv, st, "internal-server-error");
+        return;
+    }
+    router_reply_result(srv, st, q);
+}
+
+/* disco#info of an account's bare JID, answered by the server (XEP-0030 §3.2,
+ * RFC 6121 §8.5.1). PEP adds its identity in its own handler when present. */
+static void account_info_cb(struct server *srv, struct stanza *st, struct xml_node *payload,
+                            void *arg)
+{
+    (void)arg;
+    if (!is_get(st)) {
+        reply_cond(srv, st, "bad-request");
+        return;
+    }
+    if (xml_attr(payload, "node")) {
+        reply_cond(srv, st, "item-not-found");
+        return;
+    }
+    struct arena *a = st->arena;
+    struct xml_node *q = xml_elem_new(a, NS_DISCO_INFO, "query");
+    if (!q || add_identity(a, q, "account", "registered", NULL) ||
+        add_feature(a, q, NS_DISCO_INFO) || add_feature(a, q, NS_DISCO_ITEMS)) {
+        reply_cond(srv, st, "internal-server-error");
+        return;
+    }
+    router_reply_result(srv, st, q);
+}
+
+static void account_items_cb(struct server *srv, struct stanza *st, struct xml_node *payload,
+                             void *arg)
+{
+    (void)arg;
+    if (!is_get(st)) {
+        reply_cond(srv, st, "bad-request");
+        return;
+    }
+    if (xml_attr(payload, "node")) {
+        reply_cond(srv, st, "item-not-found");
+        return;
+    }
+    struct xml_node *q = xml_elem_new(st->arena, NS_DISCO_ITEMS, "query");
+    if (q == NULL) {
+        reply_cond(srv, st, "internal-server-error");
+        return;
+    }
+    router_reply_result(srv, st, q);
+}
+
+enum herald_rc disco_init(struct server *srv)
+{
+    struct router *r = srv->router;
+    enum herald_rc rc;
+    if ((rc = router_add_iq(r, ROUTER_IQ_SERVER, NS_DISCO_INFO, "query", server_info_cb, NULL)) ||
+        (rc = router_add_iq(r, ROUTER_IQ_SERVER, NS_DISCO_ITEMS, "query", server_items_cb,
+                            NULL)) ||
+        (rc = router_add_iq(r, ROUTER_IQ_SERVER, NS_PING, "ping", ping_cb, NULL)) ||
+        (rc = router_add_iq(r, ROUTER_IQ_SERVER, NS_VERSION, "query", version_cb, NULL)) ||
+        (rc = router_add_iq(r, ROUTER_IQ_ACCOUNT, NS_DISCO_INFO, "query", account_info_cb,
+                            NULL)) ||
+        (rc = router_add_iq(r, ROUTER_IQ_ACCOUNT, NS_DISCO_ITEMS, "query", account_items_cb,
+                            NULL)))
+        return rc;
+    return HERALD_OK;
+}

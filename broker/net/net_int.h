@@ -1,0 +1,86 @@
+/*
+ * net_int.h - shared inside broker/net only.
+ */
+#ifndef HERALD_NET_INT_H
+#define HERALD_NET_INT_H
+
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+
+#include "herald/hmap.h"
+#include "herald/net.h"
+
+struct ip_entry {
+    char addr[48];
+    uint32_t conns;
+    uint32_t failures;
+    uint64_t last_failure_ms;
+};
+
+struct listener {
+    struct net *net;
+    struct evconnlistener *lev;
+    enum listener_kind kind;
+    char addr[64];
+    unsigned port;
+};
+
+struct conn {
+    struct net *net;
+    struct bufferevent *bev;
+    SSL *ssl;
+    evutil_socket_t fd;
+    uint64_t id;
+    enum listener_kind kind;
+    const struct conn_owner_ops *ops;
+    void *owner;
+    struct ip_entry *ip;
+    struct event *deadline;
+    char *label;
+    char *ctx; /* cached log context */
+    const char *action;
+    struct conn *reap_next;
+    struct conn *prev, *next; /* every live conn, for shutdown */
+    bool loopback;
+    bool closing;   /* conn_close() called: flushing */
+    bool dead;      /* queued for reaping */
+    bool starttls;  /* waiting for output to flush before the TLS handshake */
+    bool owner_paused;
+    bool flow_paused;
+    char peer[64];
+};
+
+struct net {
+    struct server *srv;
+    net_accept_fn on_accept;
+    struct listener *listeners;
+    size_t nlisteners;
+    SSL_CTX *tls;
+    struct conn *reap;
+    struct conn *all;
+    size_t nconns;
+    uint64_t next_id;
+    struct hmap ips;
+    struct event *sweep;
+};
+
+/* tls.c */
+HERALD_MUST_CHECK enum herald_rc tls_ctx_load(struct net *n, SSL_CTX **out);
+HERALD_MUST_CHECK SSL *tls_new_session(struct net *n);
+HERALD_MUST_CHECK enum herald_rc tls_channel_binding(SSL *ssl, const char *type, struct buf *out);
+bool tls_has_channel_binding(SSL *ssl, const char *type);
+
+/* conn.c */
+HERALD_MUST_CHECK enum herald_rc conn_accept(struct net *n, evutil_socket_t fd,
+                                             const struct sockaddr *sa, int salen,
+                                             enum listener_kind kind, struct ip_entry *ip);
+void conn_destroy(struct conn *c);
+void conn_kill(struct conn *c);
+
+/* listener.c */
+void net_ip_release(struct net *n, struct ip_entry *ip);
+
+#endif

@@ -1,0 +1,428 @@
+/*
+ * c2s.c - the client-to-server stream (RFC 6120 §4-§7): stream headers and features,
+ * the negotiation state machine, stream errors and closing, and the hand-off of stanzas
+ * to the router once a resource is bound.
+ *
+ * Every element the parser completes comes through c2s_handle_element(), which decides
+ * by state what it may be: <starttls/>, SASL elements, a registration iq before
+ * authentication, a bind iq after it, and stanzas only once bound. Anything else is the
+ * stream error RFC 6120 names for it.
+ */
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "herald/base64.h"
+#include "herald/c2s.h"
+#include "herald/im.h"
+#include "herald/log.h"
+#include "stream_int.h"
+
+static const char stream_header_fmt[] =
+    "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+    "xmlns:stream='http://etherx.jabber.org/streams' id='%s' from='%s'%s%s%s version='1.0' "
+    "xml:lang='en'>";
+
+static bool c2s_input_cb(void *owner, struct conn *conn, const char *data, size_t len);
+static void c2s_closed_cb(void *owner, struct conn *conn);
+
+static const struct conn_owner_ops c2s_conn_ops = {c2s_input_cb, c2s_closed_cb};
+
+/*
+ * Slow-consumer policy: a stream whose queued output passes output_buffer_limit is
+ * disconnected at once (no stream error can get through a full pipe). Nobody else waits
+ * for it, and its unsent notifications are not lost: the items are in the node and the
+ * client fetches them when it reconnects.
+ */
+void c2s_overflow(struct c2s *c)
+{
+    if (c->state == C2S_CLOSED)
+        return;
+    log_warn("[%s] disconnecting a slow reader: %zu bytes queued (output_buffer_limit %llu)",
+             conn_log_ctx(c->conn), conn_output_pending(c->conn),
+             (unsigned long long)c->srv->cfg.output_buffer_limit);
+    c->state = C2S_CLOSED;
+    conn_abort(c->conn);
+}
+
+enum herald_rc c2s_send(struct c2s *c, const char *data, size_t len)
+{
+    if (c->conn == NULL)
+        return HERALD_EIO;
+    enum herald_rc rc = conn_send(c->conn, data, len);
+    if (rc == HERALD_ELIMIT)
+        c2s_overflow(c);
+    else if (rc && c->state != C2S_CLOSED) {
+        c->state = C2S_CLOSED;
+        conn_abort(c->conn);
+    }
+    return rc;
+}
+
+void c2s_send_str(struct c2s *c, const char *s)
+{
+    if (c2s_send(c, s, strlen(s)) != HERALD_OK)
+        return; /* a failed send has already ended the stream */
+}
+
+void c2s_send_node(struct c2s *c, const struct xml_node *n)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    if (xml_write(&b, n, XMPP_NS_CLIENT) == HERALD_OK)
+        c2s_send_str(c, b.data);
+    buf_cleanup(&b);
+}
+
+static void c2s_new_stream_id(struct c2s *c)
+{
+    unsigned char r[12];
+    struct buf b;
+    if (RAND_bytes(r, sizeof(r)) != 1)
+        memset(r, 0, sizeof(r)); /* the id need not be secret, only unique-ish */
+    buf_init(&b, sizeof(c->stream_id) - 1);
+    if (base64_encode(&b, r, sizeof(r)) == HERALD_OK) {
+        for (char *p = b.data; *p; p++)
+            if (*p == '+' || *p == '/')
+                *p = 'x';
+        memcpy(c->stream_id, b.data, b.len + 1);
+    } else {
+        strcpy(c->stream_id, "herald");
+    }
+    buf_cleanup(&b);
+}
+
+/* Our response header; `to` is the client's 'from' if it gave one (RFC 6120 §4.7.1). */
+static void c2s_send_header(struct c2s *c, const char *to)
+{
+    struct buf b, esc;
+    buf_init(&b, 0);
+    buf_init(&esc, 4096);
+    if (to)
+        buf_append_xml_attr_escaped(&esc, to, strlen(to));
+    c2s_new_stream_id(c);
+    buf_printf(&b, stream_header_fmt, c->stream_id, c->srv->cfg.domain, to ? " to='" : "",
+               to && !esc.err ? esc.data : "", to ? "'" : "");
+    if (!b.err)
+        c2s_send_str(c, b.data);
+    buf_cleanup(&b);
+    buf_cleanup(&esc);
+    c->header_sent = true;
+}
+
+void c2s_stream_error(struct c2s *c, const char *condition, const char *text)
+{
+    if (c->state == C2S_CLOSED)
+        return;
+    if (!c->header_sent)
+        c2s_send_header(c, NULL); /* RFC 6120 §4.9.1.2: open before erroring */
+    struct buf b;
+    buf_init(&b, 0);
+    buf_printf(&b, "<stream:error><%s xmlns='" NS_STREAMS "'/>", condition);
+    if (text) {
+        buf_append_str(&b, "<text xmlns='" NS_STREAMS "'>");
+        buf_append_xml_escaped(&b, text, strlen(text));
+        buf_append_str(&b, "</text>");
+    }
+    buf_append_str(&b, "</stream:error></stream:stream>");
+    if (!b.err)
+        c2s_send_str(c, b.data);
+    buf_cleanup(&b);
+    log_info("[%s] stream error <%s/>%s%s", conn_log_ctx(c->conn), condition, text ? ": " : "",
+             text ? text : "");
+    c->state = C2S_CLOSED;
+    conn_close(c->conn);
+}
+
+void c2s_sasl_opts(struct c2s *c, struct sasl_server_opts *o)
+{
+    const struct herald_config *cfg = &c->srv->cfg;
+    sasl_server_opts_init(o);
+    o->fake_iterations = (uint32_t)cfg->scram_iterations;
+    if (c->tls)
+        o->flags |= SASL_F_TLS;
+    if (conn_listener_kind(c->conn) == LISTENER_C2S_INSECURE)
+        o->flags |= SASL_F_PLAIN_INSECURE;
+    if (cfg->anonymous)
+        o->flags |= SASL_F_ANONYMOUS;
+    if (c->tls) {
+        if (conn_has_channel_binding(c->conn, "tls-exporter"))
+            o->cb_types |= SASL_CB_TLS_EXPORTER;
+        if (conn_has_channel_binding(c->conn, "tls-server-end-point"))
+            o->cb_types |= SASL_CB_TLS_SERVER_END_POINT;
+    }
+}
+
+/* Is TLS negotiation still owed on this stream (RFC 6120 §5.3.1)? */
+static bool c2s_tls_required(const struct c2s *c)
+{
+    return !c->tls && conn_listener_kind(c->conn) == LISTENER_C2S;
+}
+
+void c2s_send_features(struct c2s *c)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    buf_append_str(&b, "<stream:features>");
+    if (c->state == C2S_AUTHED) {
+        buf_append_str(&b, "<bind xmlns='" NS_BIND "'/>"
+                           "<session xmlns='" NS_SESSION "'><optional/></session>"
+                           "<ver xmlns='urn:xmpp:features:rosterver'/>"
+                           "<sub xmlns='urn:xmpp:features:pre-approval'/>");
+    } else if (c2s_tls_required(c)) {
+        buf_append_str(&b, "<starttls xmlns='" NS_TLS "'><required/></starttls>");
+    } else {
+        if (!c->tls && conn_listener_kind(c->conn) == LISTENER_C2S_INSECURE)
+            buf_append_str(&b, "<starttls xmlns='" NS_TLS "'/>");
+        struct sasl_server_opts o;
+        const char *names[SASL_MECH_COUNT];
+        c2s_sasl_opts(c, &o);
+        size_t n = sasl_mechanism_list(&o, names, SASL_MECH_COUNT);
+        buf_append_str(&b, "<mechanisms xmlns='" NS_SASL "'>");
+        for (size_t i = 0; i < n && i < SASL_MECH_COUNT; i++)
+            buf_printf(&b, "<mechanism>%s</mechanism>", names[i]);
+        buf_append_str(&b, "</mechanisms>");
+        if (o.cb_types) {
+            /* XEP-0440: which channel-binding types the -PLUS mechanisms can use here. */
+            buf_append_str(&b, "<sasl-channel-binding xmlns='" NS_SASL_CB "'>");
+            for (unsigned bit = 1; bit < (1u << SASL_CB_TYPE_COUNT); bit <<= 1)
+                if (o.cb_types & bit)
+                    buf_printf(&b, "<channel-binding type='%s'/>",
+                               sasl_cb_type_name((enum sasl_cb_type)bit));
+            buf_append_str(&b, "</sasl-channel-binding>");
+        }
+        if (c->srv->cfg.registration)
+            buf_append_str(&b, "<register xmlns='http://jabber.org/features/iq-register'/>");
+    }
+    buf_append_str(&b, "</stream:features>");
+    if (!b.err)
+        c2s_send_str(c, b.data);
+    buf_cleanup(&b);
+}
+
+/* RFC 6120 §4.7-4.8: check the initiating stream header and answer it. */
+static void c2s_handle_header(struct c2s *c)
+{
+    const struct xml_node *h = xml_stream_header(c->xs);
+    const char *from = xml_attr(h, "from");
+    const char *to = xml_attr(h, "to");
+    const char *version = xml_attr(h, "version");
+    const char *dns = xml_stream_default_ns(c->xs);
+    struct jid fj;
+    struct arena *a = arena_new(4096);
+    bool from_ok = from && a && jid_parse(a, from, &fj) == HERALD_OK;
+    arena_free(&a);
+    c2s_send_header(c, from_ok ? from : NULL);
+    if (!xml_is(h, XMPP_NS_STREAMS, "stream")) {
+        c2s_stream_error(c, "invalid-namespace", "the stream element must be "
+                                                 "{http://etherx.jabber.org/streams}stream");
+        return;
+    }
+    if (dns == NULL || strcmp(dns, XMPP_NS_CLIENT) != 0) {
+        c2s_stream_error(c, "invalid-namespace", "the content namespace must be jabber:client");
+        return;
+    }
+    if (version == NULL || strtol(version, NULL, 10) < 1) {
+        c2s_stream_error(c, "unsupported-version", "XMPP 1.0 streams only");
+        return;
+    }
+    /* A missing 'to' is taken as the server's domain; another one is not hosted here. */
+    if (to && strcmp(to, c->srv->cfg.domain) != 0) {
+        struct arena *b = arena_new(4096);
+        const char *prepped = NULL;
+        bool same = b && jid_prep_domain(b, to, strlen(to), &prepped) == HERALD_OK &&
+                    strcmp(prepped, c->srv->cfg.domain) == 0;
+        arena_free(&b);
+        if (!same) {
+            c2s_stream_error(c, "host-unknown", NULL);
+            return;
+        }
+    }
+    if (c->state == C2S_WAIT_HEADER)
+        c->state = c->user ? C2S_AUTHED : C2S_NEGOTIATE;
+    c2s_send_features(c);
+}
+
+/* Stamp and validate 'from' (RFC 6120 §8.1.2.1), then route. */
+static void c2s_handle_stanza(struct c2s *c, struct xml_node *n, struct arena *a)
+{
+    struct stanza st;
+    struct xmpp_error err;
+    struct session *s = c->session;
+    const char *from = xml_attr(n, "from");
+    if (from) {
+        struct jid fj;
+        if (jid_parse(a, from, &fj) != HERALD_OK ||
+            !(strcmp(fj.local ? fj.local : "", s->jid.local ? s->jid.local : "") == 0 &&
+              strcmp(fj.domain, s->jid.domain) == 0 &&
+              (fj.resource == NULL || strcmp(fj.resource, s->jid.resource) == 0))) {
+            c2s_stream_error(c, "invalid-from", "'from' is not this session's address");
+            return;
+        }
+    }
+    if (xml_set_attr(a, n, "from", s->full)) {
+        c2s_stream_error(c, "internal-server-error", NULL);
+        return;
+    }
+    enum herald_rc rc = stanza_parse(a, n, &st, &err);
+    st.from = s->jid;
+    st.from_str = s->full;
+    if (rc == HERALD_EINVAL) {
+        router_reply_error(c->srv, &st, &err);
+        return;
+    }
+    if (rc) {
+        c2s_stream_error(c, "unsupported-stanza-type", NULL);
+        return;
+    }
+    if (st.kind == STANZA_PRESENCE) {
+        /* Broadcast, directed presence and subscriptions are the sender's server's job
+         * (RFC 6121 §3, §4): broker/im decides. */
+        im_presence_outbound(c->srv, s, &st);
+        return;
+    }
+    router_route(c->srv, &st);
+}
+
+static bool is_iq_with(const struct xml_node *n, const char *ns)
+{
+    return xml_is(n, XMPP_NS_CLIENT, "iq") && xml_child(n, ns, NULL) != NULL;
+}
+
+static void c2s_handle_element(struct c2s *c, struct xml_node *n, struct arena *a)
+{
+    switch (c->state) {
+    case C2S_BOUND:
+        if (n->ns && strcmp(n->ns, XMPP_NS_CLIENT) == 0) {
+            c2s_handle_stanza(c, n, a);
+            return;
+        }
+        break;
+    case C2S_NEGOTIATE:
+    case C2S_SASL:
+    case C2S_SASL_DELAY:
+        if (xml_is(n, NS_TLS, "starttls")) {
+            c2s_handle_starttls(c);
+            return;
+        }
+        if (n->ns && strcmp(n->ns, NS_SASL) == 0) {
+            c2s_handle_sasl(c, n);
+            return;
+        }
+        if (c->state == C2S_NEGOTIATE && is_iq_with(n, NS_REGISTER) && !c2s_tls_required(c)) {
+            c2s_handle_register_iq(c, n, a);
+            return;
+        }
+        if (n->ns && strcmp(n->ns, XMPP_NS_CLIENT) == 0) {
+            /* RFC 6120 §4.9.3.12: stanzas before authentication. */
+            c2s_stream_error(c, "not-authorized", NULL);
+            return;
+        }
+        break;
+    case C2S_AUTHED:
+        if (xml_is(n, XMPP_NS_CLIENT, "iq") && xml_child(n, NS_BIND, "bind")) {
+            c2s_handle_bind_iq(c, n, a);
+            return;
+        }
+        if (n->ns && strcmp(n->ns, XMPP_NS_CLIENT) == 0) {
+            c2s_stream_error(c, "not-authorized", "bind a resource first");
+            return;
+        }
+        break;
+    case C2S_WAIT_HEADER:
+    case C2S_CLOSED:
+        return;
+    }
+    c2s_stream_error(c, "unsupported-stanza-type", NULL);
+}
+
+static bool c2s_input_cb(void *owner, struct conn *conn, const char *data, size_t len)
+{
+    struct c2s *c = owner;
+    (void)conn;
+    if (c->state == C2S_CLOSED)
+        return false;
+    enum xml_stream_event ev = xml_stream_feed(c->xs, data, len);
+    while (ev != XML_STREAM_NONE) {
+        switch (ev) {
+        case XML_STREAM_OPEN:
+            c2s_handle_header(c);
+            break;
+        case XML_STREAM_STANZA:
+            c2s_handle_element(c, xml_stream_stanza(c->xs), xml_stream_arena(c->xs));
+            break;
+        case XML_STREAM_CLOSE:
+            /* RFC 6120 §4.4: answer the closing tag with ours, then close. */
+            if (c->state != C2S_CLOSED) {
+                c2s_send_str(c, "</stream:stream>");
+                c->state = C2S_CLOSED;
+                conn_close(c->conn);
+            }
+            break;
+        case XML_STREAM_ERROR: {
+            enum xml_stream_error e = xml_stream_error(c->xs);
+            c2s_stream_error(c, xml_stream_error_condition(e), xml_stream_error_text(c->xs));
+            return false;
+        }
+        case XML_STREAM_NONE:
+            break;
+        }
+        if (c->state == C2S_CLOSED)
+            return false;
+        if (c->restart) {
+            c->restart = false;
+            return false; /* STARTTLS: the socket now belongs to TLS */
+        }
+        ev = xml_stream_next(c->xs);
+    }
+    if (c->state == C2S_BOUND)
+        xml_stream_park(c->xs); /* idle sessions keep no parser (see xml_stream.h) */
+    return true;
+}
+
+static void c2s_free(struct c2s *c)
+{
+    c2s_auth_cleanup(c);
+    xml_stream_free(&c->xs);
+    free(c->user);
+    herald_free(HERALD_MEM_CONN, c);
+}
+
+static void c2s_closed_cb(void *owner, struct conn *conn)
+{
+    struct c2s *c = owner;
+    (void)conn;
+    if (c->session) {
+        im_session_ending(c->srv, c->session);
+        router_session_remove(c->srv->router, c->session);
+        c->session = NULL;
+    }
+    c->conn = NULL;
+    c2s_free(c);
+}
+
+enum herald_rc c2s_accept(struct server *srv, struct conn *conn)
+{
+    const struct herald_config *cfg = &srv->cfg;
+    struct c2s *c = herald_calloc(HERALD_MEM_CONN, 1, sizeof(*c));
+    if (c == NULL)
+        return HERALD_ENOMEM;
+    struct xml_stream_limits lim = {
+        .max_stanza_bytes = cfg->max_stanza_size,
+        .max_depth = (unsigned)cfg->max_xml_depth,
+        .max_attrs = (unsigned)cfg->max_xml_attrs,
+        .max_token_bytes = cfg->max_xml_token,
+    };
+    c->xs = xml_stream_new(&lim);
+    if (c->xs == NULL || conn_set_deadline(conn, cfg->handshake_timeout)) {
+        xml_stream_free(&c->xs);
+        herald_free(HERALD_MEM_CONN, c);
+        return HERALD_ENOMEM;
+    }
+    c->srv = srv;
+    c->conn = conn;
+    c->tls = conn_listener_kind(conn) == LISTENER_C2S_TLS;
+    c->state = C2S_WAIT_HEADER;
+    conn_set_owner(conn, &c2s_conn_ops, c);
+    return HERALD_OK;
+}

@@ -1,0 +1,40 @@
+/*
+ * im.h - instant messaging and presence (RFC 6121): rosters, subscriptions, presence
+ * broadcast and probes. The router hands presence stanzas here; the stream layer tells
+ * it when sessions start and end.
+ */
+#ifndef HERALD_IM_H
+#define HERALD_IM_H
+
+#include "herald/common.h"
+#include "herald/stanza.h"
+
+struct server;
+struct session;
+struct im;
+
+/* Registers the roster iq handler and the server features it provides. */
+HERALD_MUST_CHECK enum herald_rc im_new(struct server *srv, struct im **out);
+void im_free(struct im **im);
+
+/* Presence sent by a local session (RFC 6121 §3, §4): broadcast, directed, subscriptions. */
+void im_presence_outbound(struct server *srv, struct session *from, struct stanza *st);
+/* Presence addressed to a local account or resource (from anyone, including services). */
+void im_presence_inbound(struct server *srv, struct stanza *st);
+/* A resource was bound; a session is ending (sends unavailable presence as needed). */
+void im_session_bound(struct server *srv, struct session *s);
+void im_session_ending(struct server *srv, struct session *s);
+/* Does a registered or connected account exist for this bare JID? */
+bool im_account_exists(struct server *srv, const char *bare);
+/* The subscription state between an account and a contact (for access decisions:
+ * pubsub presence and roster access models). Both bare JIDs. */
+enum im_subscription { IM_SUB_NONE, IM_SUB_TO, IM_SUB_FROM, IM_SUB_BOTH };
+HERALD_MUST_CHECK enum herald_rc im_roster_relation(struct server *srv, const char *owner,
+                                                    const char *contact,
+                                                    enum im_subscription *sub,
+                                                    bool *in_roster);
+/* Is `contact` in one of `groups` (NULL-terminated) of owner's roster? */
+bool im_roster_in_groups(struct server *srv, const char *owner, const char *contact,
+                         const char *const *groups, size_t ngroups);
+
+#endif

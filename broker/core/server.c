@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 
 #include "herald/c2s.h"
@@ -24,6 +25,7 @@
 #include "herald/im.h"
 #include "herald/log.h"
 #include "herald/net.h"
+#include "herald/pubsub.h"
 #include "herald/router.h"
 #include "herald/server.h"
 #include "herald/store.h"
@@ -70,8 +72,10 @@ static void server_turn_end(struct server *srv)
     size_t n = p->nwork;
     for (size_t i = 0; i < n; i++)
         p->work[i].fn(srv, p->work[i].arg);
-    memmove(p->work, p->work + n, (p->nwork - n) * sizeof(*p->work));
-    p->nwork -= n;
+    if (n) {
+        memmove(p->work, p->work + n, (p->nwork - n) * sizeof(*p->work));
+        p->nwork -= n;
+    }
     /* Work done in the callbacks above may have written: commit it in this turn too. */
     if (store_dirty(srv->store))
         store_flush(srv->store);
@@ -107,6 +111,36 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
     if (net_reload_tls(srv->net))
         log_error("SIGHUP: keeping the previous TLS certificate");
     log_notice("configuration reloaded");
+}
+
+/* The server secret survives restarts: values derived from it must stay stable. */
+static enum herald_rc server_load_secret(struct server *srv)
+{
+    static const char key[] = "server_secret";
+    struct store_txn *t;
+    const void *v;
+    size_t vlen;
+    enum herald_rc rc = store_read(srv->store, &t);
+    if (rc)
+        return rc;
+    rc = store_get(t, STORE_DB_META, key, sizeof(key) - 1, &v, &vlen);
+    if (rc == HERALD_OK && vlen == sizeof(srv->secret)) {
+        memcpy(srv->secret, v, vlen);
+        return HERALD_OK;
+    }
+    if (getrandom(srv->secret, sizeof(srv->secret), 0) != (ssize_t)sizeof(srv->secret))
+        return HERALD_EIO;
+    if ((rc = store_begin(srv->store, &t)))
+        return rc;
+    if ((rc = store_put(t, STORE_DB_META, key, sizeof(key) - 1, srv->secret,
+                        sizeof(srv->secret)))) {
+        store_abort(&t);
+        return rc;
+    }
+    if ((rc = store_commit(&t)))
+        return rc;
+    store_flush(srv->store);
+    return HERALD_OK;
 }
 
 /* Room for every connection we may accept, plus files and listeners. */
@@ -161,9 +195,12 @@ enum herald_rc server_init(struct server *srv, const char *config_path,
     struct store_options so = {srv->cfg.store_map_size, srv->cfg.store_sync};
     if ((rc = store_open(dbdir, &so, &srv->store)))
         return rc;
+    if ((rc = server_load_secret(srv)))
+        return rc;
     if ((srv->router = router_new(srv)) == NULL)
         return HERALD_ENOMEM;
-    if ((rc = im_new(srv, &srv->im)) || (rc = c2s_init(srv)) || (rc = disco_init(srv)))
+    if ((rc = im_new(srv, &srv->im)) || (rc = c2s_init(srv)) ||
+        (rc = pubsub_init(srv, &srv->pubsub)) || (rc = disco_init(srv)))
         return rc;
     if ((rc = net_new(srv, c2s_accept, &srv->net)) || (rc = net_listen(srv->net)))
         return rc;
@@ -222,6 +259,7 @@ void server_cleanup(struct server *srv)
 {
     struct server_private *p = srv->priv ? priv_of(srv) : NULL;
     net_free(&srv->net);
+    pubsub_free(&srv->pubsub);
     im_free(&srv->im);
     router_free(&srv->router);
     store_close(&srv->store);

@@ -28,7 +28,8 @@ static const char *const db_names[STORE_DB_MAX] = {
     [STORE_DB_PENDING] = "pending",   [STORE_DB_NODES] = "nodes",
     [STORE_DB_ITEMS] = "items",       [STORE_DB_ITEM_IDS] = "item_ids",
     [STORE_DB_SUBS] = "subs",         [STORE_DB_SUBS_BY_JID] = "subs_by_jid",
-    [STORE_DB_AFFS] = "affs",         [STORE_DB_FEEDS] = "feeds",
+    [STORE_DB_AFFS] = "affs",         [STORE_DB_AFFS_BY_JID] = "affs_by_jid",
+    [STORE_DB_FEEDS] = "feeds",
     [STORE_DB_SEEN] = "seen",
 };
 
@@ -300,8 +301,10 @@ void store_flush(struct store *s)
     size_t n = s->ncbs;
     for (size_t i = 0; i < n; i++)
         s->cbs[i].fn(s->cbs[i].arg, result);
-    memmove(s->cbs, s->cbs + n, (s->ncbs - n) * sizeof(*s->cbs));
-    s->ncbs -= n;
+    if (n) {
+        memmove(s->cbs, s->cbs + n, (s->ncbs - n) * sizeof(*s->cbs));
+        s->ncbs -= n;
+    }
 }
 
 bool store_dirty(const struct store *s)

@@ -25,8 +25,9 @@ static const char stream_header_fmt[] =
 
 static bool c2s_input_cb(void *owner, struct conn *conn, const char *data, size_t len);
 static void c2s_closed_cb(void *owner, struct conn *conn);
+static void c2s_deadline_cb(void *owner, struct conn *conn);
 
-static const struct conn_owner_ops c2s_conn_ops = {c2s_input_cb, c2s_closed_cb};
+static const struct conn_owner_ops c2s_conn_ops = {c2s_input_cb, c2s_closed_cb, c2s_deadline_cb};
 
 /*
  * Slow-consumer policy: a stream whose queued output passes output_buffer_limit is
@@ -139,6 +140,9 @@ void c2s_sasl_opts(struct c2s *c, struct sasl_server_opts *o)
     const struct herald_config *cfg = &c->srv->cfg;
     sasl_server_opts_init(o);
     o->fake_iterations = (uint32_t)cfg->scram_iterations;
+    /* Unknown users get a stable fake salt, so retries cannot tell them from real ones. */
+    o->fake_secret = c->srv->secret;
+    o->fake_secret_len = sizeof(c->srv->secret);
     if (c->tls)
         o->flags |= SASL_F_TLS;
     if (conn_listener_kind(c->conn) == LISTENER_C2S_INSECURE)
@@ -214,8 +218,9 @@ static void c2s_handle_header(struct c2s *c)
     arena_free(&a);
     c2s_send_header(c, from_ok ? from : NULL);
     if (!xml_is(h, XMPP_NS_STREAMS, "stream")) {
-        c2s_stream_error(c, "invalid-namespace", "the stream element must be "
-                                                 "{http://etherx.jabber.org/streams}stream");
+        c2s_stream_error(c, "invalid-namespace",
+                         "the stream element must be "
+                         "{http://etherx.jabber.org/streams}stream");
         return;
     }
     if (dns == NULL || strcmp(dns, XMPP_NS_CLIENT) != 0) {
@@ -267,6 +272,19 @@ static void c2s_handle_stanza(struct c2s *c, struct xml_node *n, struct arena *a
     enum herald_rc rc = stanza_parse(a, n, &st, &err);
     st.from = s->jid;
     st.from_str = s->full;
+    if (rc == HERALD_EINVAL && st.kind == STANZA_IQ && st.id == NULL) {
+        /* RFC 6120 §8.2.3: an iq needs an id. The router only carries valid stanzas, so
+         * answer a get/set here: <bad-request/> without id, which the client can at least
+         * see. Results and errors are never answered (§8.3.1). */
+        const char *t = st.type ? st.type : "";
+        if (strcmp(t, "result") != 0 && strcmp(t, "error") != 0) {
+            err.text = "an iq needs an 'id'";
+            struct xml_node *r = stanza_error_reply(a, &st, c->srv->cfg.domain, &err);
+            if (r)
+                c2s_send_node(c, r);
+        }
+        return;
+    }
     if (rc == HERALD_EINVAL) {
         router_reply_error(c->srv, &st, &err);
         return;
@@ -336,13 +354,12 @@ static void c2s_handle_element(struct c2s *c, struct xml_node *n, struct arena *
     c2s_stream_error(c, "unsupported-stanza-type", NULL);
 }
 
-static bool c2s_input_cb(void *owner, struct conn *conn, const char *data, size_t len)
+/* Handle parser events from `ev` on until the fed bytes are used up (true: keep reading)
+ * or the stream must stop for now (false): closed, restarting for TLS, or a failed
+ * authentication being held back. In the last case the events not handled yet stay in
+ * the parser until c2s_resume(). */
+static bool c2s_process(struct c2s *c, enum xml_stream_event ev)
 {
-    struct c2s *c = owner;
-    (void)conn;
-    if (c->state == C2S_CLOSED)
-        return false;
-    enum xml_stream_event ev = xml_stream_feed(c->xs, data, len);
     while (ev != XML_STREAM_NONE) {
         switch (ev) {
         case XML_STREAM_OPEN:
@@ -373,11 +390,33 @@ static bool c2s_input_cb(void *owner, struct conn *conn, const char *data, size_
             c->restart = false;
             return false; /* STARTTLS: the socket now belongs to TLS */
         }
+        if (c->state == C2S_SASL_DELAY)
+            return false; /* input is paused; c2s_resume() goes on */
         ev = xml_stream_next(c->xs);
     }
     if (c->state == C2S_BOUND)
         xml_stream_park(c->xs); /* idle sessions keep no parser (see xml_stream.h) */
     return true;
+}
+
+static bool c2s_input_cb(void *owner, struct conn *conn, const char *data, size_t len)
+{
+    struct c2s *c = owner;
+    (void)conn;
+    if (c->state == C2S_CLOSED)
+        return false;
+    return c2s_process(c, xml_stream_feed(c->xs, data, len));
+}
+
+void c2s_resume(struct c2s *c)
+{
+    if (c->state == C2S_CLOSED || c->state == C2S_SASL_DELAY)
+        return;
+    /* Events parsed before the pause first, then new input. Not called from inside
+     * c2s_input_cb, so resuming the connection (which may deliver buffered input at
+     * once) cannot re-enter the parser. */
+    if (c2s_process(c, xml_stream_next(c->xs)))
+        conn_pause_input(c->conn, false);
 }
 
 static void c2s_free(struct c2s *c)
@@ -399,6 +438,14 @@ static void c2s_closed_cb(void *owner, struct conn *conn)
     }
     c->conn = NULL;
     c2s_free(c);
+}
+
+/* handshake_timeout passed before a resource was bound (RFC 6120 §4.9.3.4). */
+static void c2s_deadline_cb(void *owner, struct conn *conn)
+{
+    struct c2s *c = owner;
+    (void)conn;
+    c2s_stream_error(c, "connection-timeout", "authenticate and bind a resource sooner");
 }
 
 enum herald_rc c2s_accept(struct server *srv, struct conn *conn)

@@ -53,8 +53,7 @@ static enum herald_rc cb_lookup(void *arg, const char *authcid, enum scram_hash 
     struct c2s *c = arg;
     struct store_txn *t;
     char bare[JID_PART_MAX * 2 + 2];
-    if ((size_t)snprintf(bare, sizeof(bare), "%s@%s", authcid, c->srv->cfg.domain) >=
-        sizeof(bare))
+    if ((size_t)snprintf(bare, sizeof(bare), "%s@%s", authcid, c->srv->cfg.domain) >= sizeof(bare))
         return HERALD_ENOTFOUND;
     enum herald_rc rc = store_read(c->srv->store, &t);
     return rc ? rc : users_get_creds(t, bare, hash, out);
@@ -149,28 +148,32 @@ static void sasl_send_failure(struct c2s *c, const char *cond, const char *text)
     buf_cleanup(&b);
 }
 
-/* The held-back failure is due: send it, and maybe end the stream. */
-static void sasl_delay_cb(evutil_socket_t fd, short what, void *arg)
+/* Answer a failed exchange, and maybe end the stream. */
+static void sasl_send_auth_failure(struct c2s *c)
 {
-    struct c2s *c = arg;
-    (void)fd, (void)what;
     const char *cond = sasl_condition_name(sasl_server_condition(c->sasl));
     sasl_send_failure(c, cond ? cond : "not-authorized", NULL);
     sasl_server_free(&c->sasl);
     c->state = C2S_NEGOTIATE;
-    if (c->auth_failures >= c->srv->cfg.auth_max_failures) {
+    if (c->auth_failures >= c->srv->cfg.auth_max_failures)
         c2s_stream_error(c, "policy-violation", "too many failed authentication attempts");
-        return;
-    }
-    conn_pause_input(c->conn, false);
+}
+
+/* The held-back failure is due (a timer: not inside the input callback). */
+static void sasl_delay_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct c2s *c = arg;
+    (void)fd, (void)what;
+    sasl_send_auth_failure(c);
+    c2s_resume(c);
 }
 
 static void sasl_failed(struct c2s *c)
 {
     enum sasl_condition cond = sasl_server_condition(c->sasl);
     const char *name = sasl_condition_name(cond);
-    log_info("[%s] authentication failed: %s (%s)", conn_log_ctx(c->conn),
-             name ? name : "?", sasl_server_text(c->sasl));
+    log_info("[%s] authentication failed: %s (%s)", conn_log_ctx(c->conn), name ? name : "?",
+             sasl_server_text(c->sasl));
     if (cond == SASL_COND_NOT_AUTHORIZED) {
         c->auth_failures++;
         uint64_t ms = net_auth_failure(c->conn);
@@ -178,12 +181,13 @@ static void sasl_failed(struct c2s *c)
             c->delay = c->delay ? c->delay : evtimer_new(c->srv->base, sasl_delay_cb, c);
             struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
             if (c->delay && evtimer_add(c->delay, &tv) == 0) {
+                /* Read nothing meanwhile; c2s_process stops at this state. */
                 c->state = C2S_SASL_DELAY;
                 conn_pause_input(c->conn, true);
                 return;
             }
         }
-        sasl_delay_cb(-1, 0, c);
+        sasl_send_auth_failure(c);
         return;
     }
     sasl_send_failure(c, name ? name : "not-authorized", NULL);
@@ -297,13 +301,9 @@ void c2s_handle_sasl(struct c2s *c, struct xml_node *el)
     if (c->state == C2S_SASL_DELAY)
         return; /* input is paused; nothing should arrive, and nothing is answered */
     if (xml_is(el, NS_SASL, "auth")) {
-        if (c->state != C2S_NEGOTIATE) {
-            sasl_server_abort(c->sasl);
-            sasl_server_free(&c->sasl);
-            sasl_send_failure(c, "aborted", "a new exchange was started");
-            c->state = C2S_NEGOTIATE;
-            return;
-        }
+        /* RFC 6120 §6.4.2: a new <auth/> discards an exchange in progress. */
+        sasl_server_free(&c->sasl);
+        c->state = C2S_NEGOTIATE;
         if (!c->tls && conn_listener_kind(c->conn) == LISTENER_C2S) {
             /* TLS is mandatory-to-negotiate here (RFC 6120 §5.3.1, §6.5.4). */
             sasl_send_failure(c, "encryption-required", "negotiate TLS first");

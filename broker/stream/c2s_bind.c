@@ -54,8 +54,8 @@ const struct session_ops c2s_session_ops = {c2s_session_send, c2s_session_send_s
 
 /* ---- binding ---- */
 
-static void bind_reply_error(struct c2s *c, struct xml_node *iq, struct arena *a,
-                             const char *cond, const char *text)
+static void bind_reply_error(struct c2s *c, struct xml_node *iq, struct arena *a, const char *cond,
+                             const char *text)
 {
     struct stanza st = {.node = iq, .arena = a, .kind = STANZA_IQ, .id = xml_attr(iq, "id")};
     struct xmpp_error e = xmpp_error_of(cond);
@@ -70,8 +70,8 @@ static enum herald_rc random_resource(struct arena *a, const char **out)
     unsigned char r[8];
     if (RAND_bytes(r, sizeof(r)) != 1)
         return HERALD_EIO;
-    *out = arena_printf(a, "herald-%02x%02x%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3],
-                        r[4], r[5], r[6], r[7]);
+    *out = arena_printf(a, "herald-%02x%02x%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4],
+                        r[5], r[6], r[7]);
     return *out ? HERALD_OK : HERALD_ENOMEM;
 }
 
@@ -179,8 +179,8 @@ static void session_iq_cb(struct server *srv, struct stanza *st, struct xml_node
 
 enum herald_rc c2s_init(struct server *srv)
 {
-    enum herald_rc rc = router_add_iq(srv->router, ROUTER_IQ_ACCOUNT, NS_SESSION, "session",
-                                      session_iq_cb, NULL);
+    enum herald_rc rc =
+        router_add_iq(srv->router, ROUTER_IQ_ACCOUNT, NS_SESSION, "session", session_iq_cb, NULL);
     if (rc == HERALD_OK)
         rc = router_add_iq(srv->router, ROUTER_IQ_SERVER, NS_SESSION, "session", session_iq_cb,
                            NULL);

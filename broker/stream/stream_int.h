@@ -37,12 +37,12 @@ struct c2s {
     struct xml_stream *xs;
     enum c2s_state state;
     bool tls;
-    bool header_sent;  /* our stream header for the current stream */
-    bool restart;      /* stop parsing this chunk: the stream restarts (STARTTLS) */
+    bool header_sent; /* our stream header for the current stream */
+    bool restart;     /* stop parsing this chunk: the stream restarts (STARTTLS) */
     bool anonymous;
     unsigned auth_failures;
     char stream_id[24];
-    char *user;        /* authenticated localpart (heap) */
+    char *user; /* authenticated localpart (heap) */
     struct sasl_server *sasl;
     struct event *delay; /* delayed SASL failure */
     struct session *session;
@@ -58,6 +58,9 @@ void c2s_send_node(struct c2s *c, const struct xml_node *n);
 void c2s_stream_error(struct c2s *c, const char *condition, const char *text);
 void c2s_send_features(struct c2s *c);
 void c2s_sasl_opts(struct c2s *c, struct sasl_server_opts *o);
+/* Go on after a held-back SASL failure was sent: handle the events parsed meanwhile, then
+ * read again. Only from outside the input callback (a timer). */
+void c2s_resume(struct c2s *c);
 
 /* c2s_auth.c */
 void c2s_handle_starttls(struct c2s *c);

@@ -32,7 +32,7 @@ enum herald_rc buf_append_str(struct buf *b, const char *s);
 enum herald_rc buf_append_byte(struct buf *b, uint8_t c);
 enum herald_rc buf_printf(struct buf *b, const char *fmt, ...)
     HERALD_PRINTF(2, 3);
-enum herald_rc buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+enum herald_rc buf_vprintf(struct buf *b, const char *fmt, va_list ap) HERALD_PRINTF(2, 0);
 /* Big-endian fixed-width integers and a length-prefixed (u32) byte string. */
 enum herald_rc buf_append_u16be(struct buf *b, uint16_t v);
 enum herald_rc buf_append_u32be(struct buf *b, uint32_t v);

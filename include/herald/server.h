@@ -29,6 +29,7 @@ struct server {
     struct im *im;
     struct pubsub_registry *pubsub;
     bool stopping;
+    uint8_t secret[32]; /* random, kept in the store: keys derived values (SASL fake salts) */
 };
 
 /* Build everything from the configuration and bind the listeners. */

@@ -42,6 +42,7 @@ enum store_db {
     STORE_DB_SUBS,       /* service \0 node \0 jid \0 subid -> subscription record */
     STORE_DB_SUBS_BY_JID, /* jid \0 service \0 node \0 subid -> empty (reverse index) */
     STORE_DB_AFFS,       /* service \0 node \0 jid -> affiliation record */
+    STORE_DB_AFFS_BY_JID, /* jid \0 service \0 node -> affiliation record (reverse index) */
     STORE_DB_FEEDS,      /* feed URL -> fetch state */
     STORE_DB_SEEN,       /* feed \0 entry key -> content hash */
     STORE_DB_MAX

@@ -6,7 +6,9 @@
  *   1. store_flush(): one commit and one sync for the whole turn (group commit), then the
  *      commit callbacks (iq results, notifications: only committed data is announced);
  *   2. deferred work (fan-outs continued across turns);
- *   3. net_reap(): connections that closed are freed, after 1 and 2, so a callback of
+ *   3. net_flush(): every connection's queued output is written (coalesced: one write
+ *      for all the notifications of the turn);
+ *   4. net_reap(): connections that closed are freed, after 1-3, so a callback of
  *      this turn never sees a freed connection.
  * When work is pending the next turn does not block waiting for I/O.
  */
@@ -79,6 +81,9 @@ static void server_turn_end(struct server *srv)
     /* Work done in the callbacks above may have written: commit it in this turn too. */
     if (store_dirty(srv->store))
         store_flush(srv->store);
+    /* Everything queued for the network in this turn goes out now, one write per
+     * connection, however many stanzas it holds. */
+    net_flush(srv->net);
     net_reap(srv->net);
 }
 

@@ -1,26 +1,29 @@
 /*
- * conn.c - one client connection: bufferevent callbacks, output accounting and limits,
+ * conn.c - one client connection: socket and TLS I/O, output accounting and limits,
  * STARTTLS, deferred close.
  *
- * Lifetime. A conn is freed only by net_reap() at the end of a loop turn, after its
- * owner was told (on_closed). Everything else only marks it: conn_close() stops reading
- * and lets the output drain; conn_kill() (errors, EOF, timeouts) queues it for reaping at
- * once. So no callback ever runs on a freed conn, and owners may call conn_close() from
- * anywhere, including from inside on_input.
+ * I/O model (Redis's, not bufferevents). Input is read straight into a stack buffer and
+ * handed to the owner, so a connection holds no input buffer. Output is appended to an
+ * evbuffer (copies, or references to shared notification bodies) and the connection is
+ * put on the net's flush list; at the end of the loop turn net_flush() writes each
+ * listed connection once, everything it accumulated in one writev (or TLS records of up
+ * to 16 kB). Only when the socket is full is an EV_WRITE event armed, until it drains.
+ * A fan-out to N subscribers thus costs N writes and no epoll_ctl calls, and a
+ * subscriber that receives several notifications in one turn gets them in one write.
  *
- * The conn owns the socket and the SSL object; the bufferevents are created without
- * BEV_OPT_CLOSE_ON_FREE so that STARTTLS can swap a plain bufferevent for an OpenSSL one
- * on the same socket (one bufferevent per connection, never a filter stack: less memory
- * per session).
+ * Lifetime. A conn is freed only by net_reap() at the end of a turn, after its owner was
+ * told (on_closed). Everything else only marks it: conn_close() stops reading and lets
+ * the output drain; conn_kill() (errors, EOF, timeouts) queues it for reaping at once.
+ * So no callback ever runs on a freed conn, and owners may call conn_close() from
+ * anywhere, including from inside on_input.
  *
  * Flow control. When a connection's queued output passes half its limit, reading its
  * input pauses until the output drains, so a client cannot make us buffer unbounded
- * replies. Past the full limit conn_send refuses (HERALD_ELIMIT) and the owner closes the
+ * replies. Past the full limit conn_send refuses (HERALD_ELIMIT) and the owner drops the
  * stream: that is the slow-consumer policy.
  */
 #include <arpa/inet.h>
-#include <event2/buffer.h>
-#include <event2/bufferevent_ssl.h>
+#include <errno.h>
 #include <openssl/err.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,19 +35,66 @@
 #include "net_int.h"
 
 #define CLOSE_FLUSH_TIMEOUT_S 10
-#define MAX_SINGLE_WRITE      (256 * 1024)
-#define MAX_SINGLE_READ       16384
+#define READ_CHUNK            16384
+#define READ_BUDGET           (4 * READ_CHUNK) /* per readiness event: others get a turn */
+#define WRITE_BUDGET          (1024 * 1024)    /* per connection per flush */
+#define TLS_RECORD            16384
 
-static void conn_read_cb(struct bufferevent *bev, void *arg);
-static void conn_write_cb(struct bufferevent *bev, void *arg);
-static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
+static void conn_read_cb(evutil_socket_t fd, short what, void *arg);
+static void conn_write_cb(evutil_socket_t fd, short what, void *arg);
+static void conn_write(struct conn *c);
 
-static void conn_setup_bev(struct conn *c)
+static void arm_read(struct conn *c, bool on)
 {
-    bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
-    bufferevent_set_max_single_write(c->bev, MAX_SINGLE_WRITE);
-    bufferevent_set_max_single_read(c->bev, MAX_SINGLE_READ);
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    if (on == c->read_armed || c->dead)
+        return;
+    c->read_armed = on;
+    if (on)
+        event_add(&c->rev, NULL);
+    else
+        event_del(&c->rev);
+}
+
+static void arm_write(struct conn *c, bool on)
+{
+    if (on == c->write_armed || c->dead)
+        return;
+    c->write_armed = on;
+    if (on)
+        event_add(&c->wev, NULL);
+    else
+        event_del(&c->wev);
+}
+
+/* Should the socket be read now? */
+static void update_read(struct conn *c)
+{
+    arm_read(c, !c->closing && !c->starttls && !c->owner_paused && !c->flow_paused);
+}
+
+static void log_ssl_error(struct conn *c, const char *what)
+{
+    unsigned long e = ERR_get_error();
+    if (e) {
+        char buf[256];
+        ERR_error_string_n(e, buf, sizeof(buf));
+        log_info("[%s] %s failed: %s (while %s)", conn_log_ctx(c), what, buf, c->action);
+    } else {
+        log_debug("[%s] %s failed (errno: %d) (while %s)", conn_log_ctx(c), what, errno,
+                  c->action);
+    }
+    ERR_clear_error();
+}
+
+static enum herald_rc conn_tls_begin(struct conn *c)
+{
+    c->ssl = tls_new_session(c->net);
+    if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1)
+        return HERALD_ENOMEM;
+    SSL_set_accept_state(c->ssl);
+    c->handshaking = true;
+    c->action = "negotiating TLS";
+    return HERALD_OK;
 }
 
 enum herald_rc conn_accept(struct net *n, evutil_socket_t fd, const struct sockaddr *sa,
@@ -73,45 +123,36 @@ enum herald_rc conn_accept(struct net *n, evutil_socket_t fd, const struct socka
         c->loopback = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
     }
     snprintf(c->peer, sizeof(c->peer), "%s:%u", addr, port);
-    if (kind == LISTENER_C2S_TLS) {
-        c->ssl = tls_new_session(n);
-        if (c->ssl == NULL)
-            goto fail;
-        c->bev = bufferevent_openssl_socket_new(n->srv->base, fd, c->ssl,
-                                                BUFFEREVENT_SSL_ACCEPTING, 0);
-        if (c->bev)
-            bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
-    } else {
-        c->bev = bufferevent_socket_new(n->srv->base, fd, 0);
+    if (evutil_make_socket_nonblocking(fd) != 0 ||
+        event_assign(&c->rev, n->srv->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c) != 0 ||
+        event_assign(&c->wev, n->srv->base, fd, EV_WRITE | EV_PERSIST, conn_write_cb, c) != 0 ||
+        (kind == LISTENER_C2S_TLS && conn_tls_begin(c) != HERALD_OK)) {
+        if (c->ssl)
+            SSL_free(c->ssl);
+        herald_free(HERALD_MEM_CONN, c);
+        return HERALD_ENOMEM;
     }
-    if (c->bev == NULL)
-        goto fail;
-    conn_setup_bev(c);
-    n->nconns++;
     c->next = n->all;
     if (n->all)
         n->all->prev = c;
     n->all = c;
-    c->action = "opening the stream";
+    n->nconns++;
+    if (!c->handshaking)
+        c->action = "opening the stream";
     if (n->on_accept(n->srv, c)) {
-        /* The stream layer could not take it. */
         n->all = c->next;
         if (c->next)
             c->next->prev = NULL;
         n->nconns--;
-        bufferevent_free(c->bev);
-        c->bev = NULL;
-        goto fail;
+        if (c->ssl)
+            SSL_free(c->ssl);
+        herald_free(HERALD_MEM_CONN, c);
+        return HERALD_ENOMEM;
     }
+    arm_read(c, true);
     log_debug("[%s] accepted on %s listener", conn_log_ctx(c),
               kind == LISTENER_C2S_TLS ? "direct TLS" : "plain");
     return HERALD_OK;
-fail:
-    if (c->ssl)
-        SSL_free(c->ssl);
-    herald_free(HERALD_MEM_CONN, c->ctx);
-    herald_free(HERALD_MEM_CONN, c);
-    return HERALD_ENOMEM;
 }
 
 /* Queue the conn for reaping (once); stop all I/O on it. */
@@ -119,9 +160,9 @@ void conn_kill(struct conn *c)
 {
     if (c->dead)
         return;
+    arm_read(c, false);
+    arm_write(c, false);
     c->dead = true;
-    if (c->bev)
-        bufferevent_disable(c->bev, EV_READ | EV_WRITE);
     if (c->deadline)
         event_del(c->deadline);
     c->reap_next = c->net->reap;
@@ -132,8 +173,8 @@ void conn_destroy(struct conn *c)
 {
     if (c->ops && c->ops->on_closed)
         c->ops->on_closed(c->owner, c);
-    if (c->bev)
-        bufferevent_free(c->bev);
+    if (c->out)
+        evbuffer_free(c->out); /* drops the references to shared bodies */
     if (c->ssl) {
         SSL_free(c->ssl);
         ERR_clear_error();
@@ -158,105 +199,243 @@ void conn_destroy(struct conn *c)
 /* Output flushed after conn_close(): say goodbye to TLS and reap. */
 static void conn_finish_close(struct conn *c)
 {
-    if (c->ssl && SSL_is_init_finished(c->ssl)) {
+    if (c->ssl && !c->handshaking) {
         /* One close_notify, best effort: the socket is non-blocking and we do not wait
          * for the peer's (RFC 8446 §6.1 allows closing the read side). */
+        ERR_clear_error();
         (void)SSL_shutdown(c->ssl);
         ERR_clear_error();
     }
     conn_kill(c);
 }
 
-static void conn_read_cb(struct bufferevent *bev, void *arg)
+/* ---- input ---- */
+
+/* Drive the TLS handshake; false when it is not finished (or failed). */
+static bool conn_handshake(struct conn *c)
 {
-    struct conn *c = arg;
-    struct evbuffer *in = bufferevent_get_input(bev);
-    while (!c->closing && !c->dead && !c->owner_paused) {
-        struct evbuffer_iovec v;
-        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
-            break;
-        bool more = c->ops->on_input(c->owner, c, v.iov_base, v.iov_len);
-        evbuffer_drain(in, v.iov_len);
-        if (!more)
-            break;
+    ERR_clear_error();
+    int r = SSL_do_handshake(c->ssl);
+    if (r == 1) {
+        c->handshaking = false;
+        c->action = "opening the stream";
+        arm_write(c, c->out && evbuffer_get_length(c->out) > 0);
+        return true;
     }
-    if (c->starttls && evbuffer_get_length(in) > 0) {
-        /* RFC 6120 §5.4.3.3: the client must wait for <proceed/> before sending more. */
-        log_info("[%s] data pipelined after <starttls/>; closing", conn_log_ctx(c));
+    switch (SSL_get_error(c->ssl, r)) {
+    case SSL_ERROR_WANT_READ:
+        arm_write(c, false);
+        return false;
+    case SSL_ERROR_WANT_WRITE:
+        arm_write(c, true);
+        return false;
+    default:
+        log_ssl_error(c, "TLS handshake");
         conn_kill(c);
+        return false;
     }
 }
 
-static void conn_do_starttls(struct conn *c)
+/* Read once into buf: bytes read, 0 for "nothing now", -1 when the connection ended. */
+static ssize_t conn_read_some(struct conn *c, char *buf, size_t len)
 {
-    c->starttls = false;
-    SSL *ssl = tls_new_session(c->net);
-    struct bufferevent *bev = NULL;
-    if (ssl)
-        bev = bufferevent_openssl_socket_new(c->net->srv->base, c->fd, ssl,
-                                             BUFFEREVENT_SSL_ACCEPTING, 0);
-    if (bev == NULL) {
-        log_error("[%s] cannot start TLS", conn_log_ctx(c));
-        if (ssl)
-            SSL_free(ssl);
-        conn_kill(c);
+    if (c->ssl == NULL) {
+        ssize_t n = read(c->fd, buf, len);
+        if (n > 0)
+            return n;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            return 0;
+        if (n < 0)
+            log_debug("[%s] read() failed (errno: %d %s)", conn_log_ctx(c), errno,
+                      strerror(errno));
+        else
+            log_debug("[%s] peer closed the connection", conn_log_ctx(c));
+        return -1;
+    }
+    ERR_clear_error();
+    int n = SSL_read(c->ssl, buf, (int)len);
+    if (n > 0) {
+        c->read_wants_write = false;
+        return n;
+    }
+    switch (SSL_get_error(c->ssl, n)) {
+    case SSL_ERROR_WANT_READ:
+        return 0;
+    case SSL_ERROR_WANT_WRITE:
+        c->read_wants_write = true;
+        arm_write(c, true);
+        return 0;
+    case SSL_ERROR_ZERO_RETURN:
+        log_debug("[%s] peer closed TLS", conn_log_ctx(c));
+        return -1;
+    case SSL_ERROR_SYSCALL:
+        if (ERR_peek_error() == 0) { /* EOF without close_notify: a dirty shutdown */
+            log_debug("[%s] peer closed the connection", conn_log_ctx(c));
+            return -1;
+        }
+        /* fall through */
+    default:
+        log_ssl_error(c, "SSL_read()");
+        return -1;
+    }
+}
+
+static void conn_read(struct conn *c)
+{
+    char buf[READ_CHUNK];
+    size_t budget = READ_BUDGET;
+    if (c->handshaking && !conn_handshake(c))
         return;
+    while (!c->closing && !c->dead && !c->starttls && !c->owner_paused && budget > 0) {
+        ssize_t n = conn_read_some(c, buf, sizeof(buf));
+        if (n < 0) {
+            conn_kill(c);
+            return;
+        }
+        if (n == 0)
+            return;
+        budget = (size_t)n >= budget ? 0 : budget - (size_t)n;
+        if (!c->ops->on_input(c->owner, c, buf, (size_t)n))
+            break;
+        /* A short plain read drained the socket; TLS may hold decrypted bytes. */
+        if ((size_t)n < sizeof(buf) && (c->ssl == NULL || SSL_pending(c->ssl) == 0))
+            return;
     }
-    /* Safe inside this bufferevent's own callback: libevent holds a reference until the
-     * callback returns. */
-    bufferevent_free(c->bev);
-    c->bev = bev;
-    c->ssl = ssl;
-    bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
-    conn_setup_bev(c);
-    c->action = "negotiating TLS";
 }
 
-static void conn_write_cb(struct bufferevent *bev, void *arg)
+static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
 {
-    struct conn *c = arg;
-    (void)bev;
-    /* Called when the output buffer has drained completely (low watermark 0). */
+    (void)fd, (void)what;
+    conn_read(arg);
+}
+
+/* ---- output ---- */
+
+static void flush_list_add(struct conn *c)
+{
+    if (c->in_flush || c->dead)
+        return;
+    c->in_flush = true;
+    c->flush_next = c->net->flush;
+    c->net->flush = c;
+}
+
+/* The output drained: finish what was waiting for that. */
+static void conn_drained(struct conn *c)
+{
+    arm_write(c, c->read_wants_write);
     if (c->closing) {
         conn_finish_close(c);
         return;
     }
     if (c->starttls) {
-        conn_do_starttls(c);
+        c->starttls = false;
+        if (conn_tls_begin(c)) {
+            log_error("[%s] cannot start TLS", conn_log_ctx(c));
+            conn_kill(c);
+            return;
+        }
+        update_read(c);
         return;
     }
     if (c->flow_paused) {
         c->flow_paused = false;
-        if (!c->owner_paused)
-            bufferevent_enable(c->bev, EV_READ);
+        update_read(c);
     }
 }
 
-static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
+/* Plain sockets: one writev of everything queued (up to the budget). */
+static bool conn_write_plain(struct conn *c)
+{
+    size_t budget = WRITE_BUDGET;
+    while (evbuffer_get_length(c->out) > 0 && budget > 0) {
+        int n = evbuffer_write_atmost(c->out, c->fd, (ev_ssize_t)budget);
+        if (n > 0) {
+            budget = (size_t)n >= budget ? 0 : budget - (size_t)n;
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            return false;
+        log_debug("[%s] writev() failed (errno: %d %s)", conn_log_ctx(c), errno, strerror(errno));
+        conn_kill(c);
+        return false;
+    }
+    return evbuffer_get_length(c->out) == 0;
+}
+
+/* TLS: records of up to 16 kB, each from a linearised piece of the queue. */
+static bool conn_write_tls(struct conn *c)
+{
+    size_t budget = WRITE_BUDGET;
+    while (evbuffer_get_length(c->out) > 0 && budget > 0) {
+        size_t len = evbuffer_get_length(c->out);
+        if (len > TLS_RECORD)
+            len = TLS_RECORD;
+        unsigned char *p = evbuffer_pullup(c->out, (ev_ssize_t)len);
+        if (p == NULL) {
+            conn_kill(c);
+            return false;
+        }
+        ERR_clear_error();
+        int n = SSL_write(c->ssl, p, (int)len);
+        if (n > 0) {
+            evbuffer_drain(c->out, (size_t)n);
+            budget = (size_t)n >= budget ? 0 : budget - (size_t)n;
+            continue;
+        }
+        switch (SSL_get_error(c->ssl, n)) {
+        case SSL_ERROR_WANT_WRITE:
+        case SSL_ERROR_WANT_READ: /* the read event is armed and will call us back */
+            return false;
+        default:
+            log_ssl_error(c, "SSL_write()");
+            conn_kill(c);
+            return false;
+        }
+    }
+    return evbuffer_get_length(c->out) == 0;
+}
+
+static void conn_write(struct conn *c)
+{
+    if (c->dead || c->handshaking)
+        return;
+    bool done = c->out == NULL || evbuffer_get_length(c->out) == 0 ||
+                (c->ssl ? conn_write_tls(c) : conn_write_plain(c));
+    if (c->dead)
+        return;
+    if (done)
+        conn_drained(c);
+    else
+        arm_write(c, true);
+}
+
+static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct conn *c = arg;
-    (void)bev;
-    if (what & BEV_EVENT_CONNECTED)
+    (void)fd, (void)what;
+    if (c->handshaking) {
+        if (conn_handshake(c))
+            conn_read(c);
         return;
-    if (what & BEV_EVENT_EOF) {
-        log_debug("[%s] peer closed the connection", conn_log_ctx(c));
-    } else if (what & BEV_EVENT_TIMEOUT) {
-        log_info("[%s] timed out (while %s)", conn_log_ctx(c), c->action);
-    } else if (what & BEV_EVENT_ERROR) {
-        unsigned long e = c->ssl ? bufferevent_get_openssl_error(c->bev) : 0;
-        int err = EVUTIL_SOCKET_ERROR();
-        if (e) {
-            char buf[256];
-            ERR_error_string_n(e, buf, sizeof(buf));
-            log_info("[%s] TLS error: %s (while %s)", conn_log_ctx(c), buf, c->action);
-        } else if (err) {
-            log_debug("[%s] socket error: %s", conn_log_ctx(c), evutil_socket_error_to_string(err));
-        }
-        while (c->ssl && bufferevent_get_openssl_error(c->bev))
-            ;
     }
-    conn_kill(c);
+    if (c->read_wants_write)
+        conn_read(c);
+    conn_write(c);
 }
+
+void net_flush(struct net *n)
+{
+    while (n->flush) {
+        struct conn *c = n->flush;
+        n->flush = c->flush_next;
+        c->in_flush = false;
+        if (!c->write_armed) /* else the socket is full: its write event will come */
+            conn_write(c);
+    }
+}
+
+/* ---- the interface ---- */
 
 void conn_set_owner(struct conn *c, const struct conn_owner_ops *ops, void *owner)
 {
@@ -321,7 +500,7 @@ const char *conn_action(const struct conn *c)
 
 size_t conn_output_pending(const struct conn *c)
 {
-    return c->bev ? evbuffer_get_length(bufferevent_get_output(c->bev)) : 0;
+    return c->out ? evbuffer_get_length(c->out) : 0;
 }
 
 size_t conn_output_limit(const struct conn *c)
@@ -329,26 +508,36 @@ size_t conn_output_limit(const struct conn *c)
     return (size_t)c->net->srv->cfg.output_buffer_limit;
 }
 
-/* Past half the limit, stop reading the peer until its output has drained. */
-static void conn_flow_check(struct conn *c, size_t pending)
+/* Room for more output? Creates the buffer on first use. */
+static enum herald_rc conn_out_ready(struct conn *c, size_t *pending)
 {
+    if (c->dead)
+        return HERALD_EIO;
+    if (c->out == NULL && (c->out = evbuffer_new()) == NULL)
+        return HERALD_ENOMEM;
+    *pending = evbuffer_get_length(c->out);
+    return *pending > conn_output_limit(c) ? HERALD_ELIMIT : HERALD_OK;
+}
+
+/* Queued: write at the end of the turn; past half the limit, stop reading the peer. */
+static void conn_queued(struct conn *c, size_t pending)
+{
+    flush_list_add(c);
     if (!c->flow_paused && pending > conn_output_limit(c) / 2) {
         c->flow_paused = true;
-        bufferevent_disable(c->bev, EV_READ);
+        update_read(c);
     }
 }
 
 enum herald_rc conn_send(struct conn *c, const void *data, size_t len)
 {
-    if (c->dead || c->bev == NULL)
-        return HERALD_EIO;
-    struct evbuffer *out = bufferevent_get_output(c->bev);
-    size_t pending = evbuffer_get_length(out);
-    if (pending > conn_output_limit(c))
-        return HERALD_ELIMIT;
-    if (evbuffer_add(out, data, len))
+    size_t pending;
+    enum herald_rc rc = conn_out_ready(c, &pending);
+    if (rc)
+        return rc;
+    if (evbuffer_add(c->out, data, len))
         return HERALD_ENOMEM;
-    conn_flow_check(c, pending + len);
+    conn_queued(c, pending + len);
     return HERALD_OK;
 }
 
@@ -359,23 +548,20 @@ static void refbuf_release_cb(const void *data, size_t len, void *arg)
     refbuf_unref(&r);
 }
 
-enum herald_rc conn_send_ref(struct conn *c, const void *prefix, size_t plen,
-                             struct refbuf *body)
+enum herald_rc conn_send_ref(struct conn *c, const void *prefix, size_t plen, struct refbuf *body)
 {
-    if (c->dead || c->bev == NULL)
-        return HERALD_EIO;
-    struct evbuffer *out = bufferevent_get_output(c->bev);
-    size_t pending = evbuffer_get_length(out);
-    if (pending > conn_output_limit(c))
-        return HERALD_ELIMIT;
-    if (plen && evbuffer_add(out, prefix, plen))
+    size_t pending;
+    enum herald_rc rc = conn_out_ready(c, &pending);
+    if (rc)
+        return rc;
+    if (plen && evbuffer_add(c->out, prefix, plen))
         return HERALD_ENOMEM;
     refbuf_ref(body);
-    if (evbuffer_add_reference(out, body->data, body->len, refbuf_release_cb, body)) {
+    if (evbuffer_add_reference(c->out, body->data, body->len, refbuf_release_cb, body)) {
         refbuf_unref(&body);
         return HERALD_ENOMEM;
     }
-    conn_flow_check(c, pending + plen + body->len);
+    conn_queued(c, pending + plen + body->len);
     return HERALD_OK;
 }
 
@@ -383,24 +569,25 @@ enum herald_rc conn_starttls(struct conn *c)
 {
     if (c->ssl || c->net->tls == NULL || c->dead)
         return HERALD_EPROTO;
+    /* Nothing more is read until TLS starts (after <proceed/> is written): bytes the
+     * client sends after <proceed/> belong to the TLS handshake. */
     c->starttls = true;
     c->action = "starting TLS";
-    bufferevent_disable(c->bev, EV_READ);
-    if (conn_output_pending(c) == 0)
-        conn_do_starttls(c);
+    update_read(c);
+    flush_list_add(c);
     return HERALD_OK;
 }
 
 enum herald_rc conn_channel_binding(struct conn *c, const char *type, struct buf *out)
 {
-    if (c->ssl == NULL)
+    if (c->ssl == NULL || c->handshaking)
         return HERALD_ENOTFOUND;
     return tls_channel_binding(c->ssl, type, out);
 }
 
 bool conn_has_channel_binding(struct conn *c, const char *type)
 {
-    return c->ssl && tls_has_channel_binding(c->ssl, type);
+    return c->ssl && !c->handshaking && tls_has_channel_binding(c->ssl, type);
 }
 
 void conn_close(struct conn *c)
@@ -409,13 +596,14 @@ void conn_close(struct conn *c)
         return;
     c->closing = true;
     c->action = "closing";
-    bufferevent_disable(c->bev, EV_READ);
+    update_read(c);
     if (conn_output_pending(c) == 0) {
         conn_finish_close(c);
         return;
     }
-    bufferevent_set_timeouts(c->bev, NULL, &(struct timeval){CLOSE_FLUSH_TIMEOUT_S, 0});
-    bufferevent_enable(c->bev, EV_WRITE);
+    flush_list_add(c);
+    if (conn_set_deadline(c, CLOSE_FLUSH_TIMEOUT_S) != HERALD_OK)
+        conn_kill(c); /* no timer: do not risk waiting forever on a stuck peer */
 }
 
 void conn_abort(struct conn *c)
@@ -426,24 +614,25 @@ void conn_abort(struct conn *c)
 void conn_pause_input(struct conn *c, bool pause)
 {
     c->owner_paused = pause;
-    if (c->dead || c->closing || c->starttls)
+    if (c->dead)
         return;
-    if (pause)
-        bufferevent_disable(c->bev, EV_READ);
-    else if (!c->flow_paused) {
-        bufferevent_enable(c->bev, EV_READ);
-        /* Input may already be buffered: deliver it without waiting for the socket. */
-        if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
-            bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS);
-    }
+    update_read(c);
 }
 
 static void conn_deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct conn *c = arg;
     (void)fd, (void)what;
+    if (c->closing) {
+        log_info("[%s] output not drained in time; dropping", conn_log_ctx(c));
+        conn_kill(c);
+        return;
+    }
     log_info("[%s] deadline passed (while %s)", conn_log_ctx(c), c->action);
-    conn_kill(c);
+    if (c->ops && c->ops->on_deadline && !c->dead)
+        c->ops->on_deadline(c->owner, c);
+    if (!c->closing)
+        conn_kill(c);
 }
 
 enum herald_rc conn_set_deadline(struct conn *c, uint64_t seconds)

@@ -130,21 +130,22 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
         evutil_closesocket(fd);
         return;
     }
-    struct ip_entry *ip = NULL;
-    if (!addr_is_loopback(sa)) {
-        ip = ip_get(n, addr);
-        if (ip == NULL) {
-            evutil_closesocket(fd);
-            return;
-        }
-        if (cfg->max_connections_per_ip && ip->conns >= cfg->max_connections_per_ip) {
-            log_warn("refusing connection from %s: max_connections_per_ip reached", addr);
-            ip_maybe_forget(n, ip, herald_now_ms());
-            evutil_closesocket(fd);
-            return;
-        }
-        ip->conns++;
+    /* Every address is tracked, loopback too: authentication failures slow down the
+     * next attempts from the same address (net_auth_failure). Only the per-address
+     * connection cap spares loopback. */
+    struct ip_entry *ip = ip_get(n, addr);
+    if (ip == NULL) {
+        evutil_closesocket(fd);
+        return;
     }
+    if (!addr_is_loopback(sa) && cfg->max_connections_per_ip &&
+        ip->conns >= cfg->max_connections_per_ip) {
+        log_warn("refusing connection from %s: max_connections_per_ip reached", addr);
+        ip_maybe_forget(n, ip, herald_now_ms());
+        evutil_closesocket(fd);
+        return;
+    }
+    ip->conns++;
     int one = 1;
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     if (conn_accept(n, fd, sa, salen, l->kind, ip)) {
@@ -159,8 +160,8 @@ static void listener_error_cb(struct evconnlistener *lev, void *arg)
     int err = EVUTIL_SOCKET_ERROR();
     (void)lev;
     /* EMFILE and friends: keep listening; connections will be accepted when fds free. */
-    log_error("accept() failed on %s %s:%u (errno: %d %s)", kind_name(l->kind), l->addr,
-              l->port, err, evutil_socket_error_to_string(err));
+    log_error("accept() failed on %s %s:%u (errno: %d %s)", kind_name(l->kind), l->addr, l->port,
+              err, evutil_socket_error_to_string(err));
 }
 
 /* Parse "host:port" or "[v6]:port". */
@@ -348,8 +349,11 @@ void net_reap(struct net *n)
 
 void net_close_all(struct net *n)
 {
-    for (struct conn *c = n->all; c; c = c->next)
+    for (struct conn *c = n->all; c; c = c->next) {
+        if (c->ops && c->ops->on_shutdown && !c->closing && !c->dead)
+            c->ops->on_shutdown(c->owner, c);
         conn_close(c);
+    }
 }
 
 size_t net_conn_count(const struct net *n)

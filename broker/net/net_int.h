@@ -4,8 +4,9 @@
 #ifndef HERALD_NET_INT_H
 #define HERALD_NET_INT_H
 
-#include <event2/bufferevent.h>
+#include <event2/buffer.h>
 #include <event2/event.h>
+#include <event2/event_struct.h>
 #include <event2/listener.h>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
@@ -30,9 +31,11 @@ struct listener {
 
 struct conn {
     struct net *net;
-    struct bufferevent *bev;
-    SSL *ssl;
     evutil_socket_t fd;
+    SSL *ssl; /* set once TLS starts (direct TLS at accept, or after STARTTLS) */
+    struct event rev; /* EV_READ|EV_PERSIST, added while reading */
+    struct event wev; /* EV_WRITE|EV_PERSIST, added only while the socket is full */
+    struct evbuffer *out; /* queued output; created on first use */
     uint64_t id;
     enum listener_kind kind;
     const struct conn_owner_ops *ops;
@@ -43,11 +46,17 @@ struct conn {
     char *ctx; /* cached log context */
     const char *action;
     struct conn *reap_next;
+    struct conn *flush_next;  /* the net's list of connections with output to write */
     struct conn *prev, *next; /* every live conn, for shutdown */
     bool loopback;
-    bool closing;   /* conn_close() called: flushing */
-    bool dead;      /* queued for reaping */
-    bool starttls;  /* waiting for output to flush before the TLS handshake */
+    bool closing;      /* conn_close() called: flushing */
+    bool dead;         /* queued for reaping */
+    bool starttls;     /* waiting for output to flush before the TLS handshake */
+    bool handshaking;  /* TLS handshake in progress */
+    bool read_armed;
+    bool write_armed;
+    bool in_flush;
+    bool read_wants_write; /* SSL_read returned WANT_WRITE */
     bool owner_paused;
     bool flow_paused;
     char peer[64];
@@ -60,6 +69,7 @@ struct net {
     size_t nlisteners;
     SSL_CTX *tls;
     struct conn *reap;
+    struct conn *flush; /* connections with output queued this turn */
     struct conn *all;
     size_t nconns;
     uint64_t next_id;

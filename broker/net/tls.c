@@ -36,11 +36,13 @@ static bool file_exists(const char *path)
     return stat(path, &st) == 0;
 }
 
-/* Write a new EC P-256 key and a self-signed certificate for `domain` (and its
- * subdomains, so pubsub.<domain> is covered too), valid ten years. */
-static enum herald_rc tls_make_self_signed(const char *domain, const char *cert_path,
+/* Write a new EC P-256 key and a self-signed certificate for `domain`, its subdomains and
+ * the configured pubsub services, valid ten years. The services are named explicitly:
+ * verifiers refuse a wildcard over a single-label domain such as *.localhost. */
+static enum herald_rc tls_make_self_signed(const struct herald_config *cfg, const char *cert_path,
                                            const char *key_path)
 {
+    const char *domain = cfg->domain;
     enum herald_rc rc = HERALD_EIO;
     EVP_PKEY *pkey = EVP_EC_gen("P-256");
     X509 *x = X509_new();
@@ -62,11 +64,16 @@ static enum herald_rc tls_make_self_signed(const char *domain, const char *cert_
     X509_gmtime_adj(X509_getm_notAfter(x), 10L * 365 * 24 * 3600);
     X509_set_pubkey(x, pkey);
     X509_NAME *name = X509_get_subject_name(x);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)domain, -1,
-                               -1, 0);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)domain, -1, -1, 0);
     X509_set_issuer_name(x, name);
-    char san[600];
-    if ((size_t)snprintf(san, sizeof(san), "DNS:%s,DNS:*.%s", domain, domain) >= sizeof(san))
+    char san[4096];
+    size_t sl = (size_t)snprintf(san, sizeof(san), "DNS:%s,DNS:*.%s", domain, domain);
+    for (size_t i = 0; i < cfg->pubsub_services.n && sl < sizeof(san); i++) {
+        const char *svc = cfg->pubsub_services.items[i];
+        sl += (size_t)snprintf(san + sl, sizeof(san) - sl,
+                               strchr(svc, '.') ? ",DNS:%s" : ",DNS:%s.%s", svc, domain);
+    }
+    if (sl >= sizeof(san))
         goto out;
     X509V3_CTX v3;
     X509V3_set_ctx_nodb(&v3);
@@ -110,8 +117,8 @@ static int alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *ou
 {
     static const unsigned char ours[] = "\x0bxmpp-client";
     (void)ssl, (void)arg;
-    if (SSL_select_next_proto((unsigned char **)out, outlen, ours, sizeof(ours) - 1, in,
-                              inlen) == OPENSSL_NPN_NEGOTIATED)
+    if (SSL_select_next_proto((unsigned char **)out, outlen, ours, sizeof(ours) - 1, in, inlen) ==
+        OPENSSL_NPN_NEGOTIATED)
         return SSL_TLSEXT_ERR_OK;
     return SSL_TLSEXT_ERR_NOACK; /* clients without ALPN (or other protocols) still work */
 }
@@ -136,7 +143,7 @@ enum herald_rc tls_ctx_load(struct net *n, SSL_CTX **out)
             (size_t)snprintf(key, sizeof(key), "%.*s/key.pem", PATH_MAX - 16, dir) >= sizeof(key))
             return HERALD_EINVAL;
         if (!file_exists(cert) && !file_exists(key)) {
-            enum herald_rc rc = tls_make_self_signed(cfg->domain, cert, key);
+            enum herald_rc rc = tls_make_self_signed(cfg, cert, key);
             if (rc)
                 return rc;
         }

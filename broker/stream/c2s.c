@@ -26,8 +26,10 @@ static const char stream_header_fmt[] =
 static bool c2s_input_cb(void *owner, struct conn *conn, const char *data, size_t len);
 static void c2s_closed_cb(void *owner, struct conn *conn);
 static void c2s_deadline_cb(void *owner, struct conn *conn);
+static void c2s_shutdown_cb(void *owner, struct conn *conn);
 
-static const struct conn_owner_ops c2s_conn_ops = {c2s_input_cb, c2s_closed_cb, c2s_deadline_cb};
+static const struct conn_owner_ops c2s_conn_ops = {c2s_input_cb, c2s_closed_cb, c2s_deadline_cb,
+                                                   c2s_shutdown_cb};
 
 /*
  * Slow-consumer policy: a stream whose queued output passes output_buffer_limit is
@@ -149,7 +151,11 @@ void c2s_sasl_opts(struct c2s *c, struct sasl_server_opts *o)
         o->flags |= SASL_F_PLAIN_INSECURE;
     if (cfg->anonymous)
         o->flags |= SASL_F_ANONYMOUS;
-    if (c->tls) {
+    /* After the client's -PLUS attempt named a channel-binding type we lack, it knows we
+     * cannot bind with it: its retry with the 'y' flag is then no downgrade (RFC 5802 §6
+     * guards against a mechanism list stripped of -PLUS, and this client saw it). This
+     * is what slixmpp does on TLS 1.3 (tls-unique, undefined there by RFC 9266). */
+    if (c->tls && !c->cb_type_refused) {
         if (conn_has_channel_binding(c->conn, "tls-exporter"))
             o->cb_types |= SASL_CB_TLS_EXPORTER;
         if (conn_has_channel_binding(c->conn, "tls-server-end-point"))
@@ -446,6 +452,14 @@ static void c2s_deadline_cb(void *owner, struct conn *conn)
     struct c2s *c = owner;
     (void)conn;
     c2s_stream_error(c, "connection-timeout", "authenticate and bind a resource sooner");
+}
+
+/* RFC 6120 §4.9.3.20: every stream, bound or still negotiating, hears why it ends. */
+static void c2s_shutdown_cb(void *owner, struct conn *conn)
+{
+    struct c2s *c = owner;
+    (void)conn;
+    c2s_stream_error(c, "system-shutdown", "the server is shutting down");
 }
 
 enum herald_rc c2s_accept(struct server *srv, struct conn *conn)

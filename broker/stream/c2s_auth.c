@@ -164,6 +164,8 @@ static void sasl_delay_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct c2s *c = arg;
     (void)fd, (void)what;
+    if (c->state != C2S_SASL_DELAY)
+        return; /* the stream ended meanwhile (timeout, shutdown): nothing more to say */
     sasl_send_auth_failure(c);
     c2s_resume(c);
 }
@@ -174,6 +176,16 @@ static void sasl_failed(struct c2s *c)
     const char *name = sasl_condition_name(cond);
     log_info("[%s] authentication failed: %s (%s)", conn_log_ctx(c->conn), name ? name : "?",
              sasl_server_text(c->sasl));
+    const char *text = sasl_server_text(c->sasl);
+    if (cond == SASL_COND_NOT_AUTHORIZED && !c->cb_type_refused && text &&
+        strcmp(text, "unsupported-channel-binding-type") == 0) {
+        /* Not a guess at a password: no delay, not counted, and once per stream. */
+        c->cb_type_refused = true;
+        sasl_send_failure(c, "not-authorized", text);
+        sasl_server_free(&c->sasl);
+        c->state = C2S_NEGOTIATE;
+        return;
+    }
     if (cond == SASL_COND_NOT_AUTHORIZED) {
         c->auth_failures++;
         uint64_t ms = net_auth_failure(c->conn);

@@ -41,6 +41,7 @@ struct c2s {
     bool restart;     /* stop parsing this chunk: the stream restarts (STARTTLS) */
     bool anonymous;
     unsigned auth_failures;
+    bool cb_type_refused; /* a -PLUS attempt named a channel-binding type we lack */
     char stream_id[24];
     char *user; /* authenticated localpart (heap) */
     struct sasl_server *sasl;

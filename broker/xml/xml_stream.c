@@ -274,6 +274,12 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
     enum xml_stream_error e;
     if (s->err)
         return;
+    /* A tag that arrived whole is held to the same bound as one still arriving (see
+     * after_parse), so TCP segmentation never decides what is accepted. */
+    if ((uint64_t)XML_GetCurrentByteCount(s->p) > s->lim.max_token_bytes) {
+        stream_fail(s, XML_SE_POLICY_VIOLATION, "tag too large");
+        return;
+    }
     if (s->depth == 0) {
         s->depth = 1;
         if (s->priming)

@@ -29,6 +29,13 @@ struct conn_owner_ops {
     bool (*on_input)(void *owner, struct conn *c, const char *data, size_t len);
     /* The connection is gone (peer closed, error, timeout, or our close finished). */
     void (*on_closed)(void *owner, struct conn *c);
+    /* The deadline of conn_set_deadline() passed. Optional: the owner may say goodbye
+     * and conn_close(); when NULL (or if the owner does not close), the connection is
+     * dropped. */
+    void (*on_deadline)(void *owner, struct conn *c);
+    /* The server is stopping (net_close_all): the owner may send a last word; the
+     * connection is closed right after. Optional. */
+    void (*on_shutdown)(void *owner, struct conn *c);
 };
 
 /* A new connection was accepted: the stream layer creates its owner. */
@@ -42,8 +49,10 @@ HERALD_MUST_CHECK enum herald_rc net_listen(struct net *n);
 HERALD_MUST_CHECK enum herald_rc net_reload_tls(struct net *n);
 /* Close listeners (no new connections). Existing connections stay. */
 void net_stop_listening(struct net *n);
-/* conn_close() every connection (shutdown). */
+/* Tell every connection's owner (on_shutdown), then conn_close() it (shutdown). */
 void net_close_all(struct net *n);
+/* Write what every connection queued this turn (end of turn, before net_reap). */
+void net_flush(struct net *n);
 /* Free connections whose close has completed; called by the server at the end of a turn. */
 void net_reap(struct net *n);
 size_t net_conn_count(const struct net *n);

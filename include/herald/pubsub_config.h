@@ -17,10 +17,10 @@
 #include "herald/forms.h"
 #include "herald/stanza.h"
 
-#define PUBSUB_NS_NODE_CONFIG  "http://jabber.org/protocol/pubsub#node_config"
-#define PUBSUB_NS_SUB_OPTIONS  "http://jabber.org/protocol/pubsub#subscribe_options"
-#define PUBSUB_NS_PUB_OPTIONS  "http://jabber.org/protocol/pubsub#publish-options"
-#define PUBSUB_NS_META_DATA    "http://jabber.org/protocol/pubsub#meta-data"
+#define PUBSUB_NS_NODE_CONFIG "http://jabber.org/protocol/pubsub#node_config"
+#define PUBSUB_NS_SUB_OPTIONS "http://jabber.org/protocol/pubsub#subscribe_options"
+#define PUBSUB_NS_PUB_OPTIONS "http://jabber.org/protocol/pubsub#publish-options"
+#define PUBSUB_NS_META_DATA   "http://jabber.org/protocol/pubsub#meta-data"
 
 enum pubsub_access_model {
     PUBSUB_ACCESS_OPEN,
@@ -79,9 +79,9 @@ struct pubsub_config {
     bool purge_offline;
     bool subscribe; /* pubsub#subscribe: whether subscriptions are allowed */
     bool tempsub;
-    char *title;       /* NULL when unset */
+    char *title; /* NULL when unset */
     char *description;
-    char *type;        /* payload namespace (pubsub#type); NULL = any */
+    char *type; /* payload namespace (pubsub#type); NULL = any */
     char *language;
     struct pubsub_strlist roster_groups_allowed;
     struct pubsub_strlist contact; /* canonical JIDs */
@@ -135,12 +135,16 @@ HERALD_MUST_CHECK enum herald_rc pubsub_config_to_form(struct arena *a,
  * Apply a submitted pubsub#node_config form (type "submit") onto cfg (§8.2.5). On any
  * invalid field nothing is changed and *err is the error to return (not-acceptable,
  * bad-request...), with a text naming the field. A "cancel" form changes nothing.
+ * Returns HERALD_EINVAL for a refused form (also feature-not-implemented + <unsupported
+ * feature='collections'/> for pubsub#node_type "collection" and XEP-0248 fields) and
+ * HERALD_ENOMEM (*err = resource-constraint). FORM_TYPE may be node_config, absent, or
+ * publish-options (so an auto-created node can take its preconditions, §7.1.5 rule 3).
+ * `a` holds the parsed form and the error text.
  */
 HERALD_MUST_CHECK enum herald_rc pubsub_config_apply_form(struct pubsub_config *cfg,
                                                           const struct xml_node *x,
                                                           const struct pubsub_limits *lim,
-                                                          struct arena *a,
-                                                          struct xmpp_error *err);
+                                                          struct arena *a, struct xmpp_error *err);
 /*
  * Publish-options (§7.1.5): HERALD_OK if every precondition field of the submitted form
  * equals the node's configuration; HERALD_ECONFLICT with *err = <conflict/>
@@ -173,21 +177,21 @@ HERALD_MUST_CHECK enum herald_rc pubsub_config_meta_form(struct arena *a,
 
 void pubsub_subopts_defaults(struct pubsub_subopts *out);
 /* The pubsub#subscribe_options form (type "form") for §6.3.2 / §6.4. */
-HERALD_MUST_CHECK enum herald_rc pubsub_subopts_to_form(struct arena *a,
-                                                        const struct pubsub_subopts *o,
-                                                        struct xml_node **x);
-/* Apply a submitted form (§6.3.5); on error nothing changes, *err as for the config. */
+HERALD_MUST_CHECK enum herald_rc
+pubsub_subopts_to_form(struct arena *a, const struct pubsub_subopts *o, struct xml_node **x);
+/* Apply a submitted form (§6.3.5); on error nothing changes and HERALD_EINVAL comes with
+ * *err = bad-request (+ <invalid-options/> for values, §6.3.5.2). A cancel form is a no-op. */
 HERALD_MUST_CHECK enum herald_rc pubsub_subopts_apply_form(struct pubsub_subopts *o,
                                                            const struct xml_node *x,
-                                                           struct arena *a,
-                                                           struct xmpp_error *err);
+                                                           struct arena *a, struct xmpp_error *err);
 
 /* ---- stored records (versioned binary; layout in schemas/store.md) ---- */
 
 HERALD_MUST_CHECK enum herald_rc pubsub_config_encode(const struct pubsub_config *cfg,
                                                       struct buf *out);
-/* HERALD_EPROTO for an unknown version or a malformed record. On success cfg owns heap
- * strings (pubsub_config_cleanup). */
+/* The encoders append to `out` (HERALD_EINVAL for a value the decoder would refuse).
+ * Decoding: HERALD_EPROTO for an unknown version or a malformed record, and then *cfg is
+ * untouched. On success cfg owns heap strings (pubsub_config_cleanup). */
 HERALD_MUST_CHECK enum herald_rc pubsub_config_decode(const void *data, size_t len,
                                                       struct pubsub_config *cfg);
 HERALD_MUST_CHECK enum herald_rc pubsub_subopts_encode(const struct pubsub_subopts *o,

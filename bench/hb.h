@@ -17,7 +17,23 @@
 #include <expat.h>
 
 #define HB_NS_BENCH   "urn:herald:bench"
-#define HB_RBUF_SIZE  (256 * 1024)
+#define HB_NS_CLIENT  "jabber:client"
+#define HB_NS_STREAM  "http://etherx.jabber.org/streams"
+#define HB_NS_SASL    "urn:ietf:params:xml:ns:xmpp-sasl"
+#define HB_NS_BIND    "urn:ietf:params:xml:ns:xmpp-bind"
+#define HB_NS_SESSION "urn:ietf:params:xml:ns:xmpp-session"
+#define HB_NS_TLS     "urn:ietf:params:xml:ns:xmpp-tls"
+#define HB_NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
+#define HB_NS_STREAMS "urn:ietf:params:xml:ns:xmpp-streams"
+#define HB_NS_PUBSUB  "http://jabber.org/protocol/pubsub"
+#define HB_NS_PING    "urn:xmpp:ping"
+#define HB_BENCH_ELEM HB_NS_BENCH " bench"
+#define HB_MAX_SETUP  4096
+
+/* recv() size: with expat's 1 kB context and a partial token this keeps each parser's buffer
+ * at 8 kB (see conn_read_cb) */
+#define HB_READ_CHUNK (6 * 1024)
+#define HB_RBUF_SIZE  (64 * 1024) /* scratch, >= HB_READ_CHUNK */
 #define HB_JID_MAX    256
 #define HB_TEXT_MAX   256
 #define HB_ID_MAX     32
@@ -271,6 +287,16 @@ void hb_conn_shutdown(struct hb_conn *c);
 void hb_conn_close(struct hb_conn *c);
 void hb_conn_publish_next(struct hb_conn *c);
 void hb_conn_delete_node(struct hb_conn *c);
+
+/* hb_conn.c, used by hb_xmpp.c */
+void hb_conn_send(struct hb_conn *c, const char *data, size_t len);
+__attribute__((format(printf, 2, 3))) void hb_conn_sendf(struct hb_conn *c, const char *fmt, ...);
+/* Marks the connection failed and reports it; safe inside parser callbacks. */
+void hb_conn_fail(struct hb_conn *c, enum hb_err kind, const char *what);
+
+/* hb_xmpp.c */
+void hb_xmpp_parser_setup(struct hb_conn *c);
+void hb_xmpp_stream_open(struct hb_conn *c);
 
 /* hb_report.c */
 const char *hb_err_name(enum hb_err kind);

@@ -139,6 +139,7 @@ static void print_json(const struct hb_ctx *ctx, const struct report *r)
     kb_or_null("server_rss_peak_kb", r->have_srv, ctx->rss_last.hwm_kb);
     kb_or_null("server_rss_start_kb", r->have_srv, ctx->rss_first.rss_kb);
     kb_or_null("server_rss_end_kb", r->have_srv, ctx->rss_last.rss_kb);
+    kb_or_null("server_rss_max_kb", r->have_srv, ctx->rss_max_kb);
     if (r->have_srv)
         printf(",\"server_cpu_pct\":%.1f", r->srv_cpu_pct);
     else

@@ -219,8 +219,7 @@ static void run_finish(struct hb_ctx *ctx)
     if (ctx->phase == HB_PH_IDLE_WAIT)
         ctx->idle_after = ctx->rss_last;
     /* connections never started or still negotiating count as setup failures */
-    if (ctx->phase == HB_PH_SUB_SETUP || ctx->phase == HB_PH_IDLE_SETUP ||
-        ctx->phase == HB_PH_PUB_SETUP)
+    if (ctx->phase == HB_PH_SUB_SETUP || ctx->phase == HB_PH_IDLE_SETUP)
         ctx->errors[HB_ERR_SETUP_TIMEOUT] += ctx->pending + (ctx->nconns - ctx->started);
     ctx->phase = HB_PH_CLOSE;
     ctx->t_close_start = now;

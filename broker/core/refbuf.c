@@ -18,6 +18,7 @@ struct refbuf *refbuf_concat(const void *const *parts, const size_t *lens, size_
         return NULL;
     r->refs = 1;
     r->len = len;
+    r->cap = len;
     size_t off = 0;
     for (size_t i = 0; i < nparts; i++) {
         if (lens[i])
@@ -26,6 +27,30 @@ struct refbuf *refbuf_concat(const void *const *parts, const size_t *lens, size_
     }
     r->data[len] = '\0';
     return r;
+}
+
+struct refbuf *refbuf_alloc(size_t cap)
+{
+    if (cap > SIZE_MAX - sizeof(struct refbuf) - 1)
+        return NULL;
+    struct refbuf *r = herald_malloc(HERALD_MEM_OUTPUT, sizeof(*r) + cap + 1);
+    if (r == NULL)
+        return NULL;
+    r->refs = 1;
+    r->len = 0;
+    r->cap = cap;
+    r->data[0] = '\0';
+    return r;
+}
+
+bool refbuf_append(struct refbuf *r, const void *data, size_t len)
+{
+    if (r->refs != 1 || len > r->cap - r->len)
+        return false;
+    memcpy(r->data + r->len, data, len);
+    r->len += len;
+    r->data[r->len] = '\0';
+    return true;
 }
 
 struct refbuf *refbuf_new(const void *data, size_t len)

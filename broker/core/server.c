@@ -6,10 +6,11 @@
  *   1. store_flush(): one commit and one sync for the whole turn (group commit), then the
  *      commit callbacks (iq results, notifications: only committed data is announced);
  *   2. deferred work (fan-outs continued across turns);
- *   3. net_flush(): every connection's queued output is written (coalesced: one write
- *      for all the notifications of the turn);
- *   4. net_reap(): connections that closed are freed, after 1-3, so a callback of
- *      this turn never sees a freed connection.
+ *   3. net_reap(): connections that closed are freed, after 1 and 2, so a callback of
+ *      this turn never sees a freed connection (what their owners write on the way out
+ *      is committed too);
+ *   4. net_flush(): every connection's queued output is written (coalesced: one write
+ *      for all the notifications of the turn).
  * When work is pending the next turn does not block waiting for I/O.
  */
 #include <errno.h>
@@ -81,10 +82,17 @@ static void server_turn_end(struct server *srv)
     /* Work done in the callbacks above may have written: commit it in this turn too. */
     if (store_dirty(srv->store))
         store_flush(srv->store);
-    /* Everything queued for the network in this turn goes out now, one write per
-     * connection, however many stanzas it holds. */
-    net_flush(srv->net);
-    net_reap(srv->net);
+    /* Connections that closed are freed; their owners' goodbyes (unavailable presence)
+     * may write and queue output, which goes out with the rest. Writing may in turn
+     * finish closes (output drained): reap those too, until nothing is left. */
+    do {
+        net_reap(srv->net);
+        if (store_dirty(srv->store))
+            store_flush(srv->store);
+        /* Everything queued for the network in this turn goes out now, one write per
+         * connection, however many stanzas it holds. */
+        net_flush(srv->net);
+    } while (net_reap_pending(srv->net));
 }
 
 static void on_stop_signal(evutil_socket_t sig, short what, void *arg)

@@ -339,6 +339,18 @@ void net_stop_listening(struct net *n)
 
 void net_reap(struct net *n)
 {
+    /* Dead connections leave the flush list before they are freed. */
+    if (n->reap) {
+        struct conn **pp = &n->flush;
+        while (*pp) {
+            if ((*pp)->dead) {
+                (*pp)->in_flush = false;
+                *pp = (*pp)->flush_next;
+            } else {
+                pp = &(*pp)->flush_next;
+            }
+        }
+    }
     /* on_closed may close further connections: take the list until it stays empty. */
     while (n->reap) {
         struct conn *c = n->reap;
@@ -354,6 +366,11 @@ void net_close_all(struct net *n)
             c->ops->on_shutdown(c->owner, c);
         conn_close(c);
     }
+}
+
+bool net_reap_pending(const struct net *n)
+{
+    return n->reap != NULL;
 }
 
 size_t net_conn_count(const struct net *n)

@@ -13,6 +13,7 @@
 
 #include "herald/hmap.h"
 #include "herald/net.h"
+#include "herald/refbuf.h"
 
 struct ip_entry {
     char addr[48];
@@ -29,13 +30,34 @@ struct listener {
     unsigned port;
 };
 
+/* outq.c: a ring of references to refbufs (see outq.c for why not an evbuffer). */
+struct outseg {
+    struct refbuf *rb;
+    uint32_t off;
+    uint32_t len;
+};
+struct outq {
+    struct outseg *seg;
+    uint32_t head, count, cap; /* cap is a power of two (or 0) */
+    size_t bytes;
+};
+HERALD_MUST_CHECK enum herald_rc outq_push_ref(struct outq *q, struct refbuf *rb);
+HERALD_MUST_CHECK enum herald_rc outq_push_copy(struct outq *q, const void *data, size_t len);
+/* writev() up to `budget` bytes and consume what was written; its return value. */
+ssize_t outq_writev(struct outq *q, int fd, size_t budget);
+/* Copy the first up-to-max queued bytes (nothing is consumed). */
+size_t outq_peek(const struct outq *q, void *buf, size_t max);
+void outq_consume(struct outq *q, size_t n);
+void outq_clear(struct outq *q);
+
 struct conn {
     struct net *net;
     evutil_socket_t fd;
     SSL *ssl; /* set once TLS starts (direct TLS at accept, or after STARTTLS) */
     struct event rev; /* EV_READ|EV_PERSIST, added while reading */
     struct event wev; /* EV_WRITE|EV_PERSIST, added only while the socket is full */
-    struct evbuffer *out; /* queued output; created on first use */
+    struct outq out; /* queued output */
+    size_t tls_retry; /* length of an SSL_write to repeat after WANT_WRITE, or 0 */
     uint64_t id;
     enum listener_kind kind;
     const struct conn_owner_ops *ops;
@@ -69,7 +91,7 @@ struct net {
     size_t nlisteners;
     SSL_CTX *tls;
     struct conn *reap;
-    struct conn *flush; /* connections with output queued this turn */
+    struct conn *flush; /* connections with output queued this turn, newest first */
     struct conn *all;
     size_t nconns;
     uint64_t next_id;

@@ -158,6 +158,9 @@ enum herald_rc tls_ctx_load(struct net *n, SSL_CTX **out)
                                  SSL_OP_NO_COMPRESSION);
     /* Idle sessions should not each keep 34 kB of TLS record buffers. */
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+    /* The output queue may move between a blocked SSL_write and its retry (conn.c
+     * repeats it with the same length, as OpenSSL requires). */
+    SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     SSL_CTX_set_alpn_select_cb(ctx, alpn_select_cb, NULL);
     if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
         SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||

@@ -4,10 +4,11 @@
  *
  * Affiliations come first: an outcast is refused everything, owners and publishers may
  * always subscribe and retrieve (§13.12 "Auto-Subscribing Owners and Publishers": a
- * service MUST allow it), publish-only entities may neither. Then the node's model:
- * open allows; presence and roster ask the owners' rosters (broker/im); authorize lets
- * members subscribe directly and others only with an owner's approval, and only
- * subscribers retrieve; whitelist admits members.
+ * service MUST allow it), publish-only entities may neither, and members may both (§4.1:
+ * the owner listed them, whatever the model). Then the node's model: open allows;
+ * presence and roster ask the owners' rosters (broker/im); authorize lets others
+ * subscribe only with an owner's approval, and only subscribers retrieve; whitelist
+ * admits members only.
  */
 #include <string.h>
 
@@ -64,7 +65,7 @@ enum pubsub_access_verdict pubsub_access_check(struct pubsub_service *svc,
     enum pubsub_aff aff = pubsub_node_aff(n, bare);
     if (aff == PUBSUB_AFF_OUTCAST || aff == PUBSUB_AFF_PUBLISH_ONLY)
         return PUBSUB_DENY_OUTCAST;
-    if (aff == PUBSUB_AFF_OWNER || aff == PUBSUB_AFF_PUBLISHER)
+    if (aff == PUBSUB_AFF_OWNER || aff == PUBSUB_AFF_PUBLISHER || aff == PUBSUB_AFF_MEMBER)
         return PUBSUB_ALLOW;
     switch (n->cfg.access_model) {
     case PUBSUB_ACCESS_OPEN:
@@ -74,8 +75,6 @@ enum pubsub_access_verdict pubsub_access_check(struct pubsub_service *svc,
     case PUBSUB_ACCESS_ROSTER:
         return owners_grant(svc, n, bare, true) ? PUBSUB_ALLOW : PUBSUB_DENY_ROSTER;
     case PUBSUB_ACCESS_AUTHORIZE:
-        if (aff == PUBSUB_AFF_MEMBER)
-            return PUBSUB_ALLOW;
         if (op == PUBSUB_OP_SUBSCRIBE)
             return PUBSUB_NEEDS_APPROVAL;
         /* Notifications go only to approved subscriptions (the caller checks the state);
@@ -83,7 +82,7 @@ enum pubsub_access_verdict pubsub_access_check(struct pubsub_service *svc,
         return op == PUBSUB_OP_NOTIFY || has_subscription(n, bare) ? PUBSUB_ALLOW
                                                                    : PUBSUB_DENY_NOT_SUBSCRIBED;
     case PUBSUB_ACCESS_WHITELIST:
-        return aff == PUBSUB_AFF_MEMBER ? PUBSUB_ALLOW : PUBSUB_DENY_WHITELIST;
+        return PUBSUB_DENY_WHITELIST;
     }
     return PUBSUB_DENY_WHITELIST;
 }

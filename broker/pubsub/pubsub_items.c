@@ -1,6 +1,5 @@
 /*
- * pubsub_items.c - publish (§7.1), retract (§7.2), retrieve (§6.5, with XEP-0059 paging)
- * and the last published item for new subscribers (§6.1.7).
+ * pubsub_items.c - publish (§7.1) and retract (§7.2). Retrieval is in pubsub_retrieve.c.
  *
  * A publish is acknowledged only after the turn's commit, and only then fanned out:
  * nobody hears of an item a crash could take back. max_items is enforced in the same
@@ -9,22 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "herald/log.h"
 #include "herald/pubsub_store.h"
 #include "herald/store.h"
 #include "pubsub_int.h"
-
-/* XEP-0082 DateTime, UTC with milliseconds. */
-static void format_datetime(int64_t us, char out[32])
-{
-    time_t secs = (time_t)(us / 1000000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, 32 - n, ".%03dZ", (int)((us / 1000) % 1000));
-}
 
 /* "<item id='ID'>PAYLOAD</item>" (or an empty item) into b. */
 static void write_item(struct buf *b, const char *ns, const char *id, size_t idlen,
@@ -45,6 +33,12 @@ static void write_item(struct buf *b, const char *ns, const char *id, size_t idl
     buf_append_str(b, "'>");
     buf_append(b, payload, plen);
     buf_append_str(b, "</item>");
+}
+
+void pubsub_item_write(struct buf *b, const char *id, size_t idlen, const char *payload,
+                       size_t plen)
+{
+    write_item(b, NULL, id, idlen, payload, plen);
 }
 
 /* ---- fan-out after commit ---- */
@@ -303,7 +297,9 @@ void pubsub_handle_publish(struct pubsub_req *r)
         pubsub_reply_error(r, "bad-request", "item-forbidden");
         return;
     }
-    if (cfg->deliver_payloads && item && payload == NULL) {
+    if (cfg->deliver_payloads && payload == NULL) {
+        /* Persistent nodes without an item were refused above; a transient payload node
+         * needs one too (§4.3 table). */
         pubsub_reply_error(r, "bad-request", "payload-required");
         return;
     }
@@ -399,6 +395,15 @@ void pubsub_handle_publish(struct pubsub_req *r)
 
 /* ---- retract ---- */
 
+/* Did `bare` publish this item (its stored publisher is that bare JID or one of its full
+ * JIDs)? */
+static bool published_by(const struct pubsub_store_item *it, const char *bare)
+{
+    size_t blen = strlen(bare);
+    return it->publisher_len >= blen && memcmp(it->publisher, bare, blen) == 0 &&
+           (it->publisher_len == blen || it->publisher[blen] == '/');
+}
+
 void pubsub_handle_retract(struct pubsub_req *r)
 {
     struct pubsub_service *svc = r->svc;
@@ -409,8 +414,14 @@ void pubsub_handle_retract(struct pubsub_req *r)
         pubsub_reply_error(r, "bad-request", "nodeid-required");
         return;
     }
-    if (id == NULL) {
+    if (id == NULL || *id == '\0') {
         pubsub_reply_error(r, "bad-request", "item-required");
+        return;
+    }
+    if (xml_count_elems(r->op) > 1) {
+        struct xmpp_error e = xmpp_error_of("bad-request");
+        e.text = "one <item/> per retraction (§7.2.1)";
+        pubsub_reply_xerr(r, &e);
         return;
     }
     struct pubsub_node *n;
@@ -427,6 +438,15 @@ void pubsub_handle_retract(struct pubsub_req *r)
         pubsub_reply_unsupported(r, "persistent-items");
         return;
     }
+    /* §4.1: owners and publishers delete any item (the note's MAY); publish-only entities
+     * and those the publish model lets publish delete only what they published. */
+    enum pubsub_aff aff = pubsub_node_aff(n, r->from_bare);
+    bool any = aff == PUBSUB_AFF_OWNER || aff == PUBSUB_AFF_PUBLISHER;
+    bool own = !any && (aff == PUBSUB_AFF_PUBLISH_ONLY || may_publish(n, r->from_bare));
+    if (!any && !own) {
+        pubsub_reply_error(r, "forbidden", NULL);
+        return;
+    }
     struct store_txn *t;
     struct pubsub_store_item old;
     if ((rc = store_begin(svc->srv->store, &t))) {
@@ -434,22 +454,14 @@ void pubsub_handle_retract(struct pubsub_req *r)
         return;
     }
     rc = pubsub_store_item_get(t, svc->jid, n->name, id, &old);
-    enum pubsub_aff aff = pubsub_node_aff(n, r->from_bare);
-    bool allowed = aff == PUBSUB_AFF_OWNER || aff == PUBSUB_AFF_PUBLISHER;
-    if (rc == HERALD_OK && aff == PUBSUB_AFF_PUBLISH_ONLY) {
-        /* §4.1: publish-only entities may delete only what they published. */
-        size_t blen = strlen(r->from_bare);
-        allowed = old.publisher_len >= blen && memcmp(old.publisher, r->from_bare, blen) == 0 &&
-                  (old.publisher_len == blen || old.publisher[blen] == '/');
-    }
-    if (!allowed) {
-        store_abort(&t);
-        pubsub_reply_error(r, "forbidden", NULL);
-        return;
-    }
     if (rc == HERALD_ENOTFOUND) {
         store_abort(&t);
         pubsub_reply_error(r, "item-not-found", NULL);
+        return;
+    }
+    if (rc == HERALD_OK && own && !published_by(&old, r->from_bare)) {
+        store_abort(&t);
+        pubsub_reply_error(r, "forbidden", NULL);
         return;
     }
     if (rc || (rc = pubsub_store_item_del(t, svc->jid, n->name, id))) {
@@ -461,7 +473,8 @@ void pubsub_handle_retract(struct pubsub_req *r)
         pubsub_reply_error(r, "internal-server-error", NULL);
         return;
     }
-    n->nitems--;
+    if (n->nitems)
+        n->nitems--;
     /* §7.2.2.1: notify when the node says so, or when the publisher asks (notify). */
     const char *notify = xml_attr(r->op, "notify");
     bool want = n->cfg.notify_retract ||
@@ -481,290 +494,4 @@ void pubsub_handle_retract(struct pubsub_req *r)
             published_cb(r->srv, p, HERALD_ENOMEM);
         pubsub_reply_error(r, "internal-server-error", NULL);
     }
-}
-
-/* ---- retrieve ---- */
-
-#define ITEMS_DEFAULT_MAX 1000 /* a page when the requester sets no limit */
-
-struct collect_ctx {
-    struct buf *b;
-    uint64_t want;
-    uint64_t got;
-    char first[PUBSUB_ITEMID_MAX + 1];
-    char last[PUBSUB_ITEMID_MAX + 1];
-    /* items arrive newest first when paging backwards: kept as separate strings */
-    char **parts;
-    size_t nparts;
-    bool backwards;
-    bool failed;
-};
-
-static void copy_id(char *dst, const struct pubsub_store_item *it)
-{
-    size_t n = it->id_len < PUBSUB_ITEMID_MAX ? it->id_len : PUBSUB_ITEMID_MAX;
-    memcpy(dst, it->id, n);
-    dst[n] = '\0';
-}
-
-static bool collect_cb(void *arg, const struct pubsub_store_item *it)
-{
-    struct collect_ctx *x = arg;
-    struct buf one;
-    buf_init(&one, 0);
-    write_item(&one, NULL, it->id, it->id_len, it->payload, it->payload_len);
-    if (one.err) {
-        x->failed = true;
-        buf_cleanup(&one);
-        return false;
-    }
-    if (x->backwards) {
-        char **p = realloc(x->parts, (x->nparts + 1) * sizeof(*p));
-        if (p == NULL) {
-            x->failed = true;
-            buf_cleanup(&one);
-            return false;
-        }
-        x->parts = p;
-        x->parts[x->nparts++] = buf_steal(&one, NULL);
-        if (x->got == 0)
-            copy_id(x->last, it);
-        copy_id(x->first, it);
-    } else {
-        buf_append(x->b, one.data, one.len);
-        if (x->got == 0)
-            copy_id(x->first, it);
-        copy_id(x->last, it);
-        buf_cleanup(&one);
-    }
-    return ++x->got < x->want;
-}
-
-struct ids_ctx {
-    struct buf *b;
-    bool failed;
-};
-
-void pubsub_handle_items(struct pubsub_req *r)
-{
-    struct pubsub_service *svc = r->svc;
-    struct arena *a = r->a;
-    const char *name = xml_attr(r->op, "node");
-    if (name == NULL) {
-        pubsub_reply_error(r, "bad-request", "nodeid-required");
-        return;
-    }
-    struct pubsub_node *n;
-    enum herald_rc rc = pubsub_node_get(svc, name, &n);
-    if (rc == HERALD_ENOTFOUND) {
-        pubsub_reply_error(r, "item-not-found", NULL);
-        return;
-    }
-    if (rc) {
-        pubsub_reply_error(r, "internal-server-error", NULL);
-        return;
-    }
-    enum pubsub_access_verdict v = pubsub_access_check(svc, n, r->from_bare, PUBSUB_OP_RETRIEVE);
-    if (v != PUBSUB_ALLOW) {
-        pubsub_reply_access(r, v);
-        return;
-    }
-    /* §6.5.9.1-2: a requester with several subscriptions names one. */
-    const char *subid = xml_attr(r->op, "subid");
-    struct pubsub_subscriber *me = pubsub_node_subscriber(n, r->st->from_str);
-    if (me == NULL)
-        me = pubsub_node_subscriber(n, r->from_bare);
-    if (subid) {
-        bool known = false;
-        for (uint32_t i = 0; me && i < me->nsubs; i++)
-            known = known || strcmp(me->subs[i].subid, subid) == 0;
-        if (!known) {
-            pubsub_reply_error(r, "not-acceptable", "invalid-subid");
-            return;
-        }
-    } else if (me && me->nsubs > 1) {
-        pubsub_reply_error(r, "bad-request", "subid-required");
-        return;
-    }
-    if (!n->cfg.persist_items) {
-        pubsub_reply_unsupported(r, "persistent-items");
-        return;
-    }
-    struct store_txn *t;
-    if (store_read(svc->srv->store, &t)) {
-        pubsub_reply_error(r, "internal-server-error", NULL);
-        return;
-    }
-    struct buf b;
-    buf_init(&b, (size_t)r->srv->cfg.max_stanza_size * 64);
-    buf_append_str(&b, "<items node='");
-    buf_append_xml_attr_escaped(&b, n->name, strlen(n->name));
-    buf_append_str(&b, "'>");
-    struct xml_node *want = xml_child(r->op, PUBSUB_NS, "item");
-    struct xml_node *set = xml_child(r->ps, NS_RSM, "set");
-    struct collect_ctx x = {.b = &b};
-    bool rsm = false;
-    if (want) {
-        /* §6.5.8: particular items, in the order asked; unknown ones are left out. */
-        for (; want; want = xml_next(want, PUBSUB_NS, "item")) {
-            const char *id = xml_attr(want, "id");
-            struct pubsub_store_item it;
-            if (id == NULL) {
-                buf_cleanup(&b);
-                pubsub_reply_error(r, "bad-request", "item-required");
-                return;
-            }
-            if (pubsub_store_item_get(t, svc->jid, n->name, id, &it) == HERALD_OK)
-                write_item(&b, NULL, it.id, it.id_len, it.payload, it.payload_len);
-        }
-    } else {
-        const char *mi = xml_attr(r->op, "max_items");
-        uint64_t max = ITEMS_DEFAULT_MAX;
-        if (mi) {
-            char *end;
-            unsigned long long m = strtoull(mi, &end, 10);
-            if (*mi == '\0' || *end || *mi == '-' || m == 0) {
-                buf_cleanup(&b);
-                pubsub_reply_error(r, "bad-request", NULL);
-                return;
-            }
-            max = m < ITEMS_DEFAULT_MAX ? m : ITEMS_DEFAULT_MAX;
-        }
-        uint64_t from = 0;
-        bool backwards = mi != NULL; /* max_items: the N most recent (§6.5.7) */
-        if (set) {
-            /* XEP-0059 over the items in publication order. */
-            rsm = true;
-            const char *smax = xml_child_text(set, NS_RSM, "max");
-            struct xml_node *after = xml_child(set, NS_RSM, "after");
-            struct xml_node *before = xml_child(set, NS_RSM, "before");
-            if (smax) {
-                char *end;
-                unsigned long long m = strtoull(smax, &end, 10);
-                if (*smax == '\0' || *end || *smax == '-') {
-                    buf_cleanup(&b);
-                    pubsub_reply_error(r, "bad-request", NULL);
-                    return;
-                }
-                max = m < max ? m : max;
-            }
-            const char *ref = after ? xml_text(after) : before ? xml_text(before) : NULL;
-            backwards = before != NULL;
-            if (ref && *ref) {
-                struct pubsub_store_item it;
-                if (pubsub_store_item_get(t, svc->jid, n->name, ref, &it)) {
-                    /* XEP-0059 §2.6: the UID does not exist. */
-                    buf_cleanup(&b);
-                    pubsub_reply_error(r, "item-not-found", NULL);
-                    return;
-                }
-                from = it.seq;
-            }
-        }
-        x.want = max;
-        x.backwards = backwards;
-        if (max > 0)
-            rc = pubsub_store_items_each(t, svc->jid, n->name, backwards, from, collect_cb, &x);
-        for (size_t i = x.nparts; i > 0; i--)
-            buf_append_str(&b, x.parts[i - 1]);
-        for (size_t i = 0; i < x.nparts; i++)
-            free(x.parts[i]);
-        free(x.parts);
-        if (rc || x.failed) {
-            buf_cleanup(&b);
-            pubsub_reply_error(r, "internal-server-error", NULL);
-            return;
-        }
-        /* §6.5.4: a truncated answer says so with an RSM notation. */
-        if (!set && mi == NULL && x.got < n->nitems)
-            rsm = true;
-    }
-    buf_append_str(&b, "</items>");
-    if (rsm) {
-        buf_append_str(&b, "<set xmlns='" NS_RSM "'>");
-        if (x.got) {
-            buf_append_str(&b, "<first>");
-            buf_append_xml_escaped(&b, x.first, strlen(x.first));
-            buf_append_str(&b, "</first><last>");
-            buf_append_xml_escaped(&b, x.last, strlen(x.last));
-            buf_append_str(&b, "</last>");
-        }
-        buf_printf(&b, "<count>%llu</count></set>", (unsigned long long)n->nitems);
-    }
-    /* Built as text for speed; parsed back into the reply tree (it is our own XML). */
-    struct xml_node *ps = xml_elem_new(a, PUBSUB_NS, "pubsub");
-    struct buf wrapped;
-    buf_init(&wrapped, 0);
-    buf_append_str(&wrapped, "<pubsub xmlns='" PUBSUB_NS "'>");
-    buf_append(&wrapped, b.data, b.len);
-    buf_append_str(&wrapped, "</pubsub>");
-    buf_cleanup(&b);
-    if (wrapped.err == HERALD_ELIMIT || b.err == HERALD_ELIMIT) {
-        buf_cleanup(&wrapped);
-        struct xmpp_error e = xmpp_error_of("resource-constraint");
-        e.text = "too many items for one reply: ask for fewer (max_items or RSM)";
-        pubsub_reply_xerr(r, &e);
-        return;
-    }
-    if (ps == NULL || wrapped.err ||
-        xml_parse_fragment(a, wrapped.data, wrapped.len, 1000, &ps)) {
-        buf_cleanup(&wrapped);
-        pubsub_reply_error(r, "internal-server-error", NULL);
-        return;
-    }
-    buf_cleanup(&wrapped);
-    router_reply_result(r->srv, r->st, ps);
-}
-
-/* ---- the last published item (§6.1.7) ---- */
-
-struct last_ctx {
-    struct buf *b;
-    int64_t ts;
-    bool found;
-};
-
-static bool last_cb(void *arg, const struct pubsub_store_item *it)
-{
-    struct last_ctx *x = arg;
-    write_item(x->b, NULL, it->id, it->id_len, it->payload, it->payload_len);
-    x->ts = it->ts_us;
-    x->found = true;
-    return false;
-}
-
-void pubsub_send_last_item(struct pubsub_service *svc, struct pubsub_node *n, const char *jid,
-                           const char *subid)
-{
-    struct store_txn *t;
-    (void)subid;
-    if (!n->cfg.persist_items || store_read(svc->srv->store, &t))
-        return;
-    struct buf b;
-    buf_init(&b, 0);
-    buf_append_str(&b, "<event xmlns='" PUBSUB_NS_EVENT "'><items node='");
-    buf_append_xml_attr_escaped(&b, n->name, strlen(n->name));
-    buf_append_str(&b, "'>");
-    struct last_ctx x = {&b, 0, false};
-    if (pubsub_store_items_each(t, svc->jid, n->name, true, 0, last_cb, &x) || !x.found) {
-        buf_cleanup(&b);
-        return;
-    }
-    char stamp[32];
-    format_datetime(x.ts, stamp);
-    buf_printf(&b, "</items></event><delay xmlns='" NS_DELAY "' stamp='%s'/>", stamp);
-    struct pubsub_event ev;
-    struct buf to;
-    buf_init(&to, 0);
-    buf_append_str(&to, "<message to='");
-    buf_append_xml_attr_escaped(&to, jid, strlen(jid));
-    buf_append_byte(&to, '\'');
-    if (!b.err && !to.err && pubsub_event_build(svc, n, b.data, b.len, &ev) == HERALD_OK) {
-        bool presence = n->cfg.send_last_published_item == PUBSUB_SEND_LAST_ON_SUB_AND_PRESENCE;
-        pubsub_notify_jid(svc, jid, strlen(jid), to.data, to.len, &ev, NULL, presence,
-                          PUBSUB_SHOW_ALL);
-        pubsub_event_release(&ev);
-    }
-    buf_cleanup(&to);
-    buf_cleanup(&b);
 }

@@ -21,7 +21,7 @@ void pubsub_node_free(struct pubsub_node *n)
     for (size_t i = 0; i < n->nsubscribers; i++) {
         struct pubsub_subscriber *s = n->subscribers[i];
         herald_free(HERALD_MEM_PUBSUB, s->jid);
-        herald_free(HERALD_MEM_PUBSUB, s->to_prefix);
+        refbuf_unref(&s->to_prefix);
         herald_free(HERALD_MEM_PUBSUB, s->subs);
         herald_free(HERALD_MEM_PUBSUB, s);
     }
@@ -283,6 +283,11 @@ void pubsub_handle_create(struct pubsub_req *r)
     struct pubsub_config cfg;
     pubsub_config_defaults(&svc->reg->lim, svc->pep, &cfg);
     struct xml_node *conf = xml_child(r->ps, PUBSUB_NS, "configure");
+    /* §8.1.3: <configure/> follows <create/> and has no 'node' of its own. */
+    if (conf && (xml_attr(conf, "node") || xml_next(r->op, PUBSUB_NS, "configure") != conf)) {
+        pubsub_reply_error(r, "bad-request", NULL);
+        return;
+    }
     struct xml_node *x = conf ? xml_child(conf, NS_XDATA, "x") : NULL;
     if (x) {
         struct xmpp_error err;
@@ -309,9 +314,8 @@ fail:
 
 /* ---- owner use cases ---- */
 
-/* The node named by the owner request, after the checks every owner use case makes:
- * a NodeID (§8.x nodeid-required), an existing node, an owner. */
-static struct pubsub_node *owner_node(struct pubsub_req *r)
+/* §8.2.3.3 nodeid-required, §8.x "Node Does Not Exist", §8.x "Insufficient Privileges". */
+struct pubsub_node *pubsub_owner_node(struct pubsub_req *r)
 {
     const char *name = xml_attr(r->op, "node");
     struct pubsub_node *n;
@@ -367,8 +371,7 @@ static struct node_event *node_event_new(struct pubsub_service *svc, struct pubs
     struct buf b;
     buf_init(&b, 0);
     struct node_event *ne = calloc(1, sizeof(*ne));
-    if (ne == NULL || (ne->node = strdup(n->name)) == NULL ||
-        xml_write(&b, event, NULL) ||
+    if (ne == NULL || (ne->node = strdup(n->name)) == NULL || xml_write(&b, event, NULL) ||
         pubsub_event_build(svc, n, b.data, b.len, &ne->ev)) {
         if (ne)
             free(ne->node);
@@ -383,7 +386,7 @@ static struct node_event *node_event_new(struct pubsub_service *svc, struct pubs
 
 static void owner_configure(struct pubsub_req *r)
 {
-    struct pubsub_node *n = owner_node(r);
+    struct pubsub_node *n = pubsub_owner_node(r);
     struct arena *a = r->a;
     if (n == NULL)
         return;
@@ -406,6 +409,12 @@ static void owner_configure(struct pubsub_req *r)
     struct xml_node *x = xml_child(r->op, NS_XDATA, "x");
     if (x == NULL) {
         pubsub_reply_error(r, "bad-request", NULL);
+        return;
+    }
+    const char *xtype = xml_attr(x, "type");
+    if (xtype && strcmp(xtype, "cancel") == 0) {
+        /* §8.2.4: a cancelled form keeps the configuration: nothing to store or announce. */
+        router_reply_result(r->srv, r->st, NULL);
         return;
     }
     /* §8.2.5: apply to a copy, store it, then swap it in. */
@@ -439,7 +448,8 @@ static void owner_configure(struct pubsub_req *r)
         struct xml_node *c = ev ? xml_add_child(a, ev, PUBSUB_NS_EVENT, "configuration") : NULL;
         struct xml_node *form = NULL;
         if (c && xml_set_attr(a, c, "node", n->name) == HERALD_OK &&
-            (!n->cfg.deliver_payloads || pubsub_config_to_form(a, &n->cfg, lim, &form) == HERALD_OK)) {
+            (!n->cfg.deliver_payloads ||
+             pubsub_config_to_form(a, &n->cfg, lim, &form) == HERALD_OK)) {
             if (form && xml_set_attr(a, form, "type", "result") == HERALD_OK)
                 xml_append(c, form);
             ne = node_event_new(r->svc, n, ev);
@@ -455,6 +465,16 @@ static void owner_configure(struct pubsub_req *r)
 static void owner_default(struct pubsub_req *r)
 {
     struct arena *a = r->a;
+    /* §8.3: 'type' picks the node type; only leaf nodes exist here (no XEP-0248). */
+    const char *type = xml_attr(r->op, "type");
+    if (type && strcmp(type, "collection") == 0) {
+        pubsub_reply_unsupported(r, "collections");
+        return;
+    }
+    if (type && strcmp(type, "leaf") != 0) {
+        pubsub_reply_error(r, "bad-request", NULL);
+        return;
+    }
     struct pubsub_config cfg;
     pubsub_config_defaults(&r->svc->reg->lim, r->svc->pep, &cfg);
     struct xml_node *ps = xml_elem_new(a, PUBSUB_NS_OWNER, "pubsub");
@@ -472,7 +492,7 @@ static void owner_default(struct pubsub_req *r)
 
 static void owner_delete(struct pubsub_req *r)
 {
-    struct pubsub_node *n = owner_node(r);
+    struct pubsub_node *n = pubsub_owner_node(r);
     struct arena *a = r->a;
     if (n == NULL)
         return;
@@ -518,7 +538,7 @@ static void owner_delete(struct pubsub_req *r)
 
 static void owner_purge(struct pubsub_req *r)
 {
-    struct pubsub_node *n = owner_node(r);
+    struct pubsub_node *n = pubsub_owner_node(r);
     struct arena *a = r->a;
     if (n == NULL)
         return;

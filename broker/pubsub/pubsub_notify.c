@@ -73,15 +73,15 @@ static unsigned session_show(const struct session *s)
     return PUBSUB_SHOW_ONLINE;
 }
 
-static size_t deliver(struct session *s, const char *to_prefix, size_t prefix_len,
-                      const struct pubsub_event *ev, const char *headers)
+static size_t deliver(struct session *s, struct refbuf *to_prefix, const struct pubsub_event *ev,
+                      const char *headers)
 {
     if (headers == NULL)
-        return s->ops->send_shared(s, to_prefix, prefix_len, ev->body) == HERALD_OK;
+        return s->ops->send_shared(s, to_prefix, ev->body) == HERALD_OK;
     /* SHIM headers go after the event (§13.15): this recipient gets its own copy. */
     struct buf b;
     buf_init(&b, 0);
-    buf_append(&b, to_prefix, prefix_len);
+    buf_append(&b, to_prefix->data, to_prefix->len);
     buf_append(&b, ev->body->data, ev->event_end);
     buf_append_str(&b, headers);
     buf_append_str(&b, MESSAGE_END);
@@ -90,17 +90,38 @@ static size_t deliver(struct session *s, const char *to_prefix, size_t prefix_le
     return n;
 }
 
+struct refbuf *pubsub_to_prefix(const char *jid, size_t len)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    buf_append_str(&b, "<message to='");
+    buf_append_xml_attr_escaped(&b, jid, len);
+    buf_append_byte(&b, '\'');
+    struct refbuf *r = b.err ? NULL : refbuf_new(b.data, b.len);
+    buf_cleanup(&b);
+    return r;
+}
+
 size_t pubsub_notify_jid(struct pubsub_service *svc, const char *jid, size_t jid_len,
-                         const char *to_prefix, size_t prefix_len, const struct pubsub_event *ev,
+                         struct refbuf *to_prefix, const struct pubsub_event *ev,
                          const char *headers, bool presence_based, unsigned show_values)
 {
+    if (to_prefix == NULL) {
+        struct refbuf *own = pubsub_to_prefix(jid, jid_len);
+        if (own == NULL)
+            return 0;
+        size_t n = pubsub_notify_jid(svc, jid, jid_len, own, ev, headers, presence_based,
+                                     show_values);
+        refbuf_unref(&own);
+        return n;
+    }
     struct router *router = svc->srv->router;
     const char *slash = memchr(jid, '/', jid_len);
     size_t n = 0;
     if (slash) {
         struct session *s = router_session_by_full(router, jid, jid_len);
         if (s && (!presence_based || (s->available && (session_show(s) & show_values))))
-            n += deliver(s, to_prefix, prefix_len, ev, headers);
+            n += deliver(s, to_prefix, ev, headers);
         return n;
     }
     for (struct session *s = router_sessions_of(router, jid, jid_len); s; s = s->next_res) {
@@ -108,7 +129,7 @@ size_t pubsub_notify_jid(struct pubsub_service *svc, const char *jid, size_t jid
             continue;
         if (presence_based && !(session_show(s) & show_values))
             continue;
-        n += deliver(s, to_prefix, prefix_len, ev, headers);
+        n += deliver(s, to_prefix, ev, headers);
     }
     return n;
 }
@@ -165,7 +186,7 @@ size_t pubsub_notify_node(struct pubsub_service *svc, struct pubsub_node *n,
             buf_append_str(&hb, "</headers>");
             headers = hb.err ? NULL : hb.data;
         }
-        delivered += pubsub_notify_jid(svc, s->jid, s->jid_len, s->to_prefix, s->to_prefix_len,
+        delivered += pubsub_notify_jid(svc, s->jid, s->jid_len, s->to_prefix,
                                        ev, headers, n->cfg.presence_based_delivery,
                                        show ? show : PUBSUB_SHOW_ALL);
         buf_cleanup(&hb);

@@ -13,7 +13,9 @@
 #include "herald/store.h"
 #include "pubsub_int.h"
 
-/* Every feature listed here is implemented (§10 Feature Summary). */
+/* Every feature listed here is implemented (§11 Feature Summary). Not listed:
+ * last-published, which says the default send_last_published_item is on_sub_and_presence
+ * (§4.3), while it is "never" here except on PEP nodes. */
 static const char *const service_features[] = {
     "http://jabber.org/protocol/pubsub",
     "http://jabber.org/protocol/pubsub#access-authorize",
@@ -27,23 +29,40 @@ static const char *const service_features[] = {
     "http://jabber.org/protocol/pubsub#create-nodes",
     "http://jabber.org/protocol/pubsub#delete-items",
     "http://jabber.org/protocol/pubsub#delete-nodes",
+    "http://jabber.org/protocol/pubsub#get-pending",
     "http://jabber.org/protocol/pubsub#instant-nodes",
     "http://jabber.org/protocol/pubsub#item-ids",
+    "http://jabber.org/protocol/pubsub#manage-subscriptions",
+    "http://jabber.org/protocol/pubsub#member-affiliation",
     "http://jabber.org/protocol/pubsub#meta-data",
+    "http://jabber.org/protocol/pubsub#modify-affiliations",
+    "http://jabber.org/protocol/pubsub#multi-subscribe",
+    "http://jabber.org/protocol/pubsub#outcast-affiliation",
     "http://jabber.org/protocol/pubsub#persistent-items",
+    "http://jabber.org/protocol/pubsub#presence-notifications",
     "http://jabber.org/protocol/pubsub#publish",
+    "http://jabber.org/protocol/pubsub#publish-only-affiliation",
     "http://jabber.org/protocol/pubsub#publish-options",
     "http://jabber.org/protocol/pubsub#publisher-affiliation",
     "http://jabber.org/protocol/pubsub#purge-nodes",
     "http://jabber.org/protocol/pubsub#retract-items",
     "http://jabber.org/protocol/pubsub#retrieve-affiliations",
     "http://jabber.org/protocol/pubsub#retrieve-default",
+    "http://jabber.org/protocol/pubsub#retrieve-default-sub",
     "http://jabber.org/protocol/pubsub#retrieve-items",
     "http://jabber.org/protocol/pubsub#retrieve-subscriptions",
+    "http://jabber.org/protocol/pubsub#rsm",
     "http://jabber.org/protocol/pubsub#subscribe",
+    "http://jabber.org/protocol/pubsub#subscription-notifications",
+    "http://jabber.org/protocol/pubsub#subscription-options",
+    NS_COMMANDS, /* XEP-0050 §2.1, for §8.7 get-pending */
+    NS_SHIM,     /* XEP-0131: SubID headers on notifications (§13.16) */
     NS_DISCO_INFO,
     NS_DISCO_ITEMS,
 };
+
+/* XEP-0131 §3.2: the headers we use, at the well-known node NS_SHIM. */
+static const char *const shim_features[] = {NS_SHIM "#SubID"};
 
 /* ---- small shared helpers ---- */
 
@@ -105,6 +124,14 @@ void pubsub_reply_error(struct pubsub_req *r, const char *cond, const char *app)
     pubsub_reply_xerr(r, &e);
 }
 
+void pubsub_reply_error_typed(struct pubsub_req *r, const char *cond, const char *app,
+                              enum xmpp_error_type type)
+{
+    struct xmpp_error e = app ? xmpp_error_app(cond, PUBSUB_NS_ERRORS, app) : xmpp_error_of(cond);
+    e.type = type;
+    pubsub_reply_xerr(r, &e);
+}
+
 void pubsub_reply_unsupported(struct pubsub_req *r, const char *feature)
 {
     struct xmpp_error e = xmpp_error_app("feature-not-implemented", PUBSUB_NS_ERRORS,
@@ -161,6 +188,12 @@ enum herald_rc pubsub_reply_after_commit(struct pubsub_req *r, struct xml_node *
     d->st.arena = a;
     d->st.from_str = arena_strdup(a, r->st->from_str);
     d->st.id = d->st.node ? xml_attr(d->st.node, "id") : NULL;
+    d->st.type = d->st.node ? xml_attr(d->st.node, "type") : NULL;
+    /* Every view into the request's arena is re-made from the copy: it is freed soon. */
+    if (d->st.from_str && jid_parse(a, d->st.from_str, &d->st.from) != HERALD_OK)
+        d->st.from_str = NULL;
+    const char *to = d->st.node ? xml_attr(d->st.node, "to") : NULL;
+    d->st.has_to = to && jid_parse(a, to, &d->st.to) == HERALD_OK;
     struct xml_node *pl = payload ? xml_copy(a, payload) : NULL;
     d->reply = d->st.node && (payload == NULL || pl)
                    ? stanza_iq_result(a, &d->st, r->svc->jid, pl)
@@ -210,6 +243,8 @@ static void disco_info(struct pubsub_req *r, struct xml_node *query)
 {
     struct arena *a = r->a;
     const char *nodename = xml_attr(query, "node");
+    if (pubsub_commands_disco(r, nodename, false))
+        return;
     struct xml_node *q = xml_elem_new(a, NS_DISCO_INFO, "query");
     struct xml_node *id = q ? xml_add_child(a, q, NS_DISCO_INFO, "identity") : NULL;
     if (id == NULL || xml_set_attr(a, id, "category", "pubsub"))
@@ -229,6 +264,15 @@ static void disco_info(struct pubsub_req *r, struct xml_node *query)
         goto oom;
     struct pubsub_node *n;
     enum herald_rc rc = pubsub_node_get(r->svc, nodename, &n);
+    if (rc == HERALD_ENOTFOUND && strcmp(nodename, NS_SHIM) == 0) {
+        /* XEP-0131 §3.2 (a well-known node, not a pubsub node): no identity there. */
+        xml_remove(id);
+        for (size_t i = 0; i < HERALD_ARRAY_LEN(shim_features); i++)
+            if (!disco_feature(a, q, shim_features[i]))
+                goto oom;
+        router_reply_result(r->srv, r->st, q);
+        return;
+    }
     if (rc == HERALD_ENOTFOUND) {
         pubsub_reply_error(r, "item-not-found", NULL);
         return;
@@ -271,6 +315,8 @@ struct list_ctx {
     const char *svc;
     size_t n, max;
     bool oom;
+    const struct pubsub_config *cfg; /* items of a node: its item_expire */
+    int64_t now;
 };
 
 static bool list_node_cb(void *arg, const char *name, size_t len)
@@ -288,6 +334,8 @@ static bool list_node_cb(void *arg, const char *name, size_t len)
 static bool list_item_cb(void *arg, const struct pubsub_store_item *item)
 {
     struct list_ctx *x = arg;
+    if (pubsub_item_expired(x->cfg, item->ts_us, x->now))
+        return true;
     struct xml_node *it = xml_add_child(x->a, x->q, NS_DISCO_ITEMS, "item");
     char *id = arena_strndup(x->a, item->id, item->id_len);
     if (!it || !id || xml_set_attr(x->a, it, "jid", x->svc) || xml_set_attr(x->a, it, "name", id)) {
@@ -301,10 +349,12 @@ static void disco_items(struct pubsub_req *r, struct xml_node *query)
 {
     struct arena *a = r->a;
     const char *nodename = xml_attr(query, "node");
+    if (pubsub_commands_disco(r, nodename, true))
+        return;
     struct xml_node *q = xml_elem_new(a, NS_DISCO_ITEMS, "query");
     struct store_txn *t;
     enum herald_rc rc = q ? store_read(r->srv->store, &t) : HERALD_ENOMEM;
-    struct list_ctx x = {a, q, r->svc->jid, 0, 10000, false};
+    struct list_ctx x = {a, q, r->svc->jid, 0, 10000, false, NULL, herald_wall_us()};
     if (rc)
         goto fail;
     if (nodename == NULL) {
@@ -326,6 +376,7 @@ static void disco_items(struct pubsub_req *r, struct xml_node *query)
             pubsub_reply_access(r, v);
             return;
         }
+        x.cfg = &n->cfg;
         rc = pubsub_store_items_each(t, r->svc->jid, nodename, true, 0, list_item_cb, &x);
     }
     if (rc == HERALD_OK && x.oom)
@@ -380,6 +431,8 @@ static struct xml_node *find_action(const struct xml_node *ps)
 {
     struct xml_node *op = NULL;
     for (struct xml_node *c = xml_first_elem(ps); c; c = xml_next(c, NULL, NULL)) {
+        if (c->ns && strcmp(c->ns, NS_RSM) == 0)
+            continue; /* XEP-0059 paging rides along with <items/> */
         if (c->ns == NULL || strcmp(c->ns, ps->ns) != 0)
             return NULL;
         bool companion = strcmp(c->name, "publish-options") == 0 ||
@@ -437,7 +490,7 @@ static void pubsub_service_stanza(struct server *srv, struct stanza *st, void *a
             dispatch_pubsub(&r);
         return;
     }
-    if (xml_is(payload, "http://jabber.org/protocol/commands", "command")) {
+    if (xml_is(payload, NS_COMMANDS, "command")) {
         pubsub_handle_command(&r, payload);
         return;
     }
@@ -531,7 +584,8 @@ enum herald_rc pubsub_init(struct server *srv, struct pubsub_registry **out)
             return rc;
         log_info("pubsub service %s", svc->jid);
     }
-    return make_demo_node(reg);
+    enum herald_rc rc = make_demo_node(reg);
+    return rc ? rc : pubsub_expire_start(reg);
 }
 
 void pubsub_free(struct pubsub_registry **rp)
@@ -539,6 +593,7 @@ void pubsub_free(struct pubsub_registry **rp)
     struct pubsub_registry *reg = rp ? *rp : NULL;
     if (reg == NULL)
         return;
+    pubsub_expire_stop(reg);
     for (size_t i = 0; i < reg->nsvcs; i++)
         service_free(reg->svcs[i]);
     free(reg->svcs);

@@ -8,6 +8,7 @@
  * subscription returns that subscription instead of making another, so a client that
  * retries does not end up with duplicates.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,15 +29,8 @@ static struct pubsub_subscriber *subscriber_new(struct pubsub_node *n, const cha
     struct pubsub_subscriber *s = herald_calloc(HERALD_MEM_PUBSUB, 1, sizeof(*s));
     if (s == NULL)
         return NULL;
-    struct buf b;
-    buf_init(&b, 0);
-    buf_append_str(&b, "<message to='");
-    buf_append_xml_attr_escaped(&b, jid, strlen(jid));
-    buf_append_byte(&b, '\'');
     s->jid = herald_strdup(HERALD_MEM_PUBSUB, jid);
-    s->to_prefix = b.err ? NULL : herald_strndup(HERALD_MEM_PUBSUB, b.data, b.len);
-    s->to_prefix_len = b.len;
-    buf_cleanup(&b);
+    s->to_prefix = pubsub_to_prefix(jid, strlen(jid));
     if (n->nsubscribers == n->capsubscribers) {
         size_t cap = n->capsubscribers ? n->capsubscribers * 2 : 8;
         struct pubsub_subscriber **a =
@@ -49,7 +43,7 @@ static struct pubsub_subscriber *subscriber_new(struct pubsub_node *n, const cha
     if (s->jid == NULL || s->to_prefix == NULL || n->nsubscribers == n->capsubscribers ||
         hmap_put(&n->by_jid, s->jid, strlen(s->jid), s, NULL)) {
         herald_free(HERALD_MEM_PUBSUB, s->jid);
-        herald_free(HERALD_MEM_PUBSUB, s->to_prefix);
+        refbuf_unref(&s->to_prefix);
         herald_free(HERALD_MEM_PUBSUB, s);
         return NULL;
     }
@@ -97,7 +91,7 @@ void pubsub_node_remove_sub(struct pubsub_node *n, const char *jid, const char *
     n->subscribers[s->index] = last;
     last->index = s->index;
     herald_free(HERALD_MEM_PUBSUB, s->jid);
-    herald_free(HERALD_MEM_PUBSUB, s->to_prefix);
+    refbuf_unref(&s->to_prefix);
     herald_free(HERALD_MEM_PUBSUB, s->subs);
     herald_free(HERALD_MEM_PUBSUB, s);
 }
@@ -166,9 +160,46 @@ static struct xml_node *subscription_elem(struct arena *a, struct xml_node *pare
     return s;
 }
 
-/* ---- subscribe ---- */
+/* ---- owners' notifications (notify_sub) ---- */
 
-struct subscribed_ctx {
+void pubsub_notify_owners_sub(struct pubsub_service *svc, const struct pubsub_node *n,
+                              const char *jid, const char *subid, enum pubsub_substate state)
+{
+    if (!n->cfg.notify_sub)
+        return;
+    struct buf b;
+    buf_init(&b, 0);
+    buf_append_str(&b, "<event xmlns='" PUBSUB_NS_EVENT "'><subscription node='");
+    buf_append_xml_attr_escaped(&b, n->name, strlen(n->name));
+    buf_append_str(&b, "' jid='");
+    buf_append_xml_attr_escaped(&b, jid, strlen(jid));
+    if (subid && *subid) {
+        buf_append_str(&b, "' subid='");
+        buf_append_str(&b, subid);
+    }
+    buf_append_str(&b, "' subscription='");
+    buf_append_str(&b, pubsub_substate_name(state));
+    buf_append_str(&b, "'/></event>");
+    struct pubsub_event ev;
+    if (b.err || pubsub_event_build(svc, n, b.data, b.len, &ev)) {
+        log_error("pubsub: out of memory telling the owners of %s of a subscription", n->name);
+        buf_cleanup(&b);
+        return;
+    }
+    buf_cleanup(&b);
+    size_t pos = 0;
+    void *v;
+    while (hmap_iter(&n->affs, &pos, NULL, NULL, &v)) {
+        const struct pubsub_affentry *e = v;
+        if (e->aff != PUBSUB_AFF_OWNER)
+            continue;
+        pubsub_notify_jid(svc, e->jid, strlen(e->jid), NULL, &ev, NULL, false, PUBSUB_SHOW_ALL);
+    }
+    pubsub_event_release(&ev);
+}
+
+/* What happens after the commit of a subscription change. */
+struct sub_change {
     struct pubsub_service *svc;
     char *node;
     char *jid;
@@ -176,20 +207,55 @@ struct subscribed_ctx {
     enum pubsub_substate state;
 };
 
-static void subscribed_cb(struct server *srv, void *arg, enum herald_rc rc)
+static struct sub_change *sub_change_new(struct pubsub_service *svc, const struct pubsub_node *n,
+                                         const char *jid, const char *subid,
+                                         enum pubsub_substate state)
 {
-    struct subscribed_ctx *x = arg;
-    struct pubsub_node *n;
-    (void)srv;
-    if (rc == HERALD_OK && pubsub_node_get(x->svc, x->node, &n) == HERALD_OK) {
-        if (x->state == PUBSUB_SUB_PENDING)
-            pubsub_request_approval(x->svc, n, x->jid, x->subid);
-        else if (n->cfg.send_last_published_item != PUBSUB_SEND_LAST_NEVER)
-            pubsub_send_last_item(x->svc, n, x->jid, x->subid);
+    struct sub_change *x = calloc(1, sizeof(*x));
+    if (x == NULL || (x->node = strdup(n->name)) == NULL || (x->jid = strdup(jid)) == NULL) {
+        if (x)
+            free(x->node);
+        free(x);
+        return NULL;
     }
+    x->svc = svc;
+    x->state = state;
+    snprintf(x->subid, sizeof(x->subid), "%s", subid);
+    return x;
+}
+
+static void sub_change_free(struct sub_change *x)
+{
     free(x->node);
     free(x->jid);
     free(x);
+}
+
+static void subscribed_cb(struct server *srv, void *arg, enum herald_rc rc)
+{
+    struct sub_change *x = arg;
+    struct pubsub_node *n;
+    (void)srv;
+    if (rc == HERALD_OK && pubsub_node_get(x->svc, x->node, &n) == HERALD_OK) {
+        if (x->state == PUBSUB_SUB_PENDING) {
+            pubsub_request_approval(x->svc, n, x->jid, x->subid);
+        } else {
+            pubsub_notify_owners_sub(x->svc, n, x->jid, x->subid, x->state);
+            if (n->cfg.send_last_published_item != PUBSUB_SEND_LAST_NEVER)
+                pubsub_send_last_item(x->svc, n, x->jid, x->subid);
+        }
+    }
+    sub_change_free(x);
+}
+
+static void unsubscribed_cb(struct server *srv, void *arg, enum herald_rc rc)
+{
+    struct sub_change *x = arg;
+    struct pubsub_node *n;
+    (void)srv;
+    if (rc == HERALD_OK && pubsub_node_get(x->svc, x->node, &n) == HERALD_OK)
+        pubsub_notify_owners_sub(x->svc, n, x->jid, x->subid, PUBSUB_SUB_NONE);
+    sub_change_free(x);
 }
 
 void pubsub_handle_subscribe(struct pubsub_req *r)
@@ -217,6 +283,13 @@ void pubsub_handle_subscribe(struct pubsub_req *r)
         return;
     }
     struct xml_node *options = xml_child(r->ps, PUBSUB_NS, "options");
+    if (options && (xml_attr(options, "node") || xml_attr(options, "jid"))) {
+        /* §6.3.7: the <subscribe/> names node and JID; the options may not. */
+        struct xmpp_error e = xmpp_error_of("bad-request");
+        e.text = "<options/> with <subscribe/> takes no node or jid attribute";
+        pubsub_reply_xerr(r, &e);
+        return;
+    }
     struct pubsub_subscriber *s = pubsub_node_subscriber(n, jid);
     for (uint32_t i = 0; s && i < s->nsubs; i++) {
         if (s->subs[i].state == PUBSUB_SUB_PENDING) {
@@ -237,7 +310,8 @@ void pubsub_handle_subscribe(struct pubsub_req *r)
         return;
     }
     if (n->nsubs >= r->srv->cfg.pubsub_max_subscriptions) {
-        pubsub_reply_error(r, "policy-violation", "too-many-subscriptions");
+        pubsub_reply_error_typed(r, "policy-violation", "too-many-subscriptions",
+                                 XMPP_ERROR_WAIT); /* §6.1.3.9 */
         return;
     }
     pubsub_subopts_defaults(&sub.opts);
@@ -271,16 +345,18 @@ void pubsub_handle_subscribe(struct pubsub_req *r)
     if (se == NULL || (sub.state == PUBSUB_SUB_SUBSCRIBED &&
                        !xml_add_child(a, se, PUBSUB_NS, "subscribe-options")))
         goto fail;
-    struct subscribed_ctx *ctx = calloc(1, sizeof(*ctx));
-    if (ctx == NULL || (ctx->node = strdup(n->name)) == NULL || (ctx->jid = strdup(jid)) == NULL) {
-        if (ctx)
-            free(ctx->node);
-        free(ctx);
-        goto fail;
+    if (x) {
+        /* §6.3.7: the resulting options, as a form of type result. */
+        struct xml_node *o = xml_add_child(a, ps, PUBSUB_NS, "options");
+        struct xml_node *form;
+        if (o == NULL || pubsub_subopts_to_form(a, &sub.opts, &form) ||
+            xml_set_attr(a, form, "type", "result"))
+            goto fail;
+        xml_append(o, form);
     }
-    ctx->svc = r->svc;
-    ctx->state = sub.state;
-    memcpy(ctx->subid, sub.subid, sizeof(ctx->subid));
+    struct sub_change *ctx = sub_change_new(r->svc, n, jid, sub.subid, sub.state);
+    if (ctx == NULL)
+        goto fail;
     if (pubsub_reply_after_commit(r, ps, subscribed_cb, ctx)) {
         subscribed_cb(r->srv, ctx, HERALD_ENOMEM);
         goto fail;
@@ -294,11 +370,13 @@ fail:
 
 /* The one subscription a request designates by its SubID, with the §6.2.3 / §6.3.4
  * errors when it cannot be determined. */
-static struct pubsub_sub *request_sub(struct pubsub_req *r, struct pubsub_subscriber *s)
+static struct pubsub_sub *request_sub(struct pubsub_req *r, struct pubsub_subscriber *s,
+                                      enum xmpp_error_type not_subscribed_type)
 {
     const char *subid = xml_attr(r->op, "subid");
     if (s == NULL || s->nsubs == 0) {
-        pubsub_reply_error(r, "unexpected-request", "not-subscribed");
+        /* The type of the §6.2.3.2 (cancel) or §6.3.4.2 (modify) example. */
+        pubsub_reply_error_typed(r, "unexpected-request", "not-subscribed", not_subscribed_type);
         return NULL;
     }
     if (subid == NULL) {
@@ -327,11 +405,13 @@ void pubsub_handle_unsubscribe(struct pubsub_req *r)
     struct pubsub_node *n = request_node(r);
     if (n == NULL)
         return;
-    struct pubsub_sub *sub = request_sub(r, pubsub_node_subscriber(n, jid));
+    struct pubsub_sub *sub = request_sub(r, pubsub_node_subscriber(n, jid), XMPP_ERROR_CANCEL);
     if (sub == NULL)
         return;
     char subid[PUBSUB_SUBID_LEN + 1];
     memcpy(subid, sub->subid, sizeof(subid));
+    struct pubsub_sub gone = *sub;
+    gone.state = PUBSUB_SUB_NONE;
     struct store_txn *t;
     enum herald_rc rc = store_begin(r->srv->store, &t);
     if (rc == HERALD_OK) {
@@ -346,8 +426,15 @@ void pubsub_handle_unsubscribe(struct pubsub_req *r)
         return;
     }
     pubsub_node_remove_sub(n, jid, subid);
-    if (pubsub_reply_after_commit(r, NULL, NULL, NULL))
+    /* §6.2.2: the result may name the subscription, now 'none', with its SubID. */
+    struct xml_node *ps = xml_elem_new(r->a, PUBSUB_NS, "pubsub");
+    struct sub_change *ctx = sub_change_new(r->svc, n, jid, subid, PUBSUB_SUB_NONE);
+    if (ps == NULL || ctx == NULL || !subscription_elem(r->a, ps, PUBSUB_NS, n->name, jid, &gone) ||
+        pubsub_reply_after_commit(r, ps, unsubscribed_cb, ctx)) {
+        if (ctx)
+            sub_change_free(ctx);
         pubsub_reply_error(r, "internal-server-error", NULL);
+    }
 }
 
 /* ---- options ---- */
@@ -367,7 +454,7 @@ void pubsub_handle_options(struct pubsub_req *r)
     if (n == NULL)
         return;
     struct pubsub_subscriber *s = pubsub_node_subscriber(n, jid);
-    struct pubsub_sub *sub = request_sub(r, s);
+    struct pubsub_sub *sub = request_sub(r, s, XMPP_ERROR_MODIFY);
     if (sub == NULL)
         return;
     if (!set) {
@@ -442,8 +529,9 @@ void pubsub_handle_default_options(struct pubsub_req *r)
     struct xml_node *ps = xml_elem_new(a, PUBSUB_NS, "pubsub");
     struct xml_node *d = ps ? xml_add_child(a, ps, PUBSUB_NS, "default") : NULL;
     struct xml_node *x;
+    /* Type result, as in the §6.4.2 example: defaults to look at, not a form to fill. */
     if (d == NULL || (name && xml_set_attr(a, d, "node", name)) ||
-        pubsub_subopts_to_form(a, &o, &x)) {
+        pubsub_subopts_to_form(a, &o, &x) || xml_set_attr(a, x, "type", "result")) {
         pubsub_reply_error(r, "internal-server-error", NULL);
         return;
     }

@@ -25,13 +25,13 @@ static enum herald_rc c2s_session_send(struct session *s, const char *data, size
     return c2s_send(c, data, len);
 }
 
-static enum herald_rc c2s_session_send_shared(struct session *s, const char *prefix, size_t plen,
+static enum herald_rc c2s_session_send_shared(struct session *s, struct refbuf *prefix,
                                               struct refbuf *body)
 {
     struct c2s *c = s->owner;
     if (c->state == C2S_CLOSED || c->conn == NULL)
         return HERALD_EIO;
-    enum herald_rc rc = conn_send_ref(c->conn, prefix, plen, body);
+    enum herald_rc rc = conn_send_ref(c->conn, prefix, body);
     if (rc == HERALD_ELIMIT)
         c2s_overflow(c);
     return rc;

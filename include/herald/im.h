@@ -2,6 +2,12 @@
  * im.h - instant messaging and presence (RFC 6121): rosters, subscriptions, presence
  * broadcast and probes. The router hands presence stanzas here; the stream layer tells
  * it when sessions start and end.
+ *
+ * Rosters, roster versions and pending subscription requests live in LMDB (roster_store.h).
+ * Whatever a change makes known (iq results, roster pushes, subscription stanzas) is sent
+ * after the turn's commit; what im sends keeps its order. A session's presence state is
+ * in struct session (available, interested, priority, presence); session->im is broker/im's
+ * own (directed presence), freed by im_session_ending() or im_free().
  */
 #ifndef HERALD_IM_H
 #define HERALD_IM_H
@@ -21,7 +27,9 @@ void im_free(struct im **im);
 void im_presence_outbound(struct server *srv, struct session *from, struct stanza *st);
 /* Presence addressed to a local account or resource (from anyone, including services). */
 void im_presence_inbound(struct server *srv, struct stanza *st);
-/* A resource was bound; a session is ending (sends unavailable presence as needed). */
+/* A resource was bound; a session is ending (sends unavailable presence as needed: to
+ * the subscribers and to whoever had directed presence). The session may be ending while
+ * closed connections are reaped: what this sends goes out with the next loop turn. */
 void im_session_bound(struct server *srv, struct session *s);
 void im_session_ending(struct server *srv, struct session *s);
 /* Does a registered or connected account exist for this bare JID? */
@@ -30,8 +38,7 @@ bool im_account_exists(struct server *srv, const char *bare);
  * pubsub presence and roster access models). Both bare JIDs. */
 enum im_subscription { IM_SUB_NONE, IM_SUB_TO, IM_SUB_FROM, IM_SUB_BOTH };
 HERALD_MUST_CHECK enum herald_rc im_roster_relation(struct server *srv, const char *owner,
-                                                    const char *contact,
-                                                    enum im_subscription *sub,
+                                                    const char *contact, enum im_subscription *sub,
                                                     bool *in_roster);
 /* Is `contact` in one of `groups` (NULL-terminated) of owner's roster? */
 bool im_roster_in_groups(struct server *srv, const char *owner, const char *contact,

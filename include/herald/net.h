@@ -55,6 +55,8 @@ void net_close_all(struct net *n);
 void net_flush(struct net *n);
 /* Free connections whose close has completed; called by the server at the end of a turn. */
 void net_reap(struct net *n);
+/* Are connections waiting for net_reap()? */
+bool net_reap_pending(const struct net *n);
 size_t net_conn_count(const struct net *n);
 void net_free(struct net **n);
 
@@ -76,8 +78,9 @@ const char *conn_action(const struct conn *c);
 
 /* Queue bytes (copied). HERALD_ELIMIT if the output is over `limit` bytes (0: none). */
 HERALD_MUST_CHECK enum herald_rc conn_send(struct conn *c, const void *data, size_t len);
-/* Queue prefix (copied) then a shared body (one reference kept until written). */
-HERALD_MUST_CHECK enum herald_rc conn_send_ref(struct conn *c, const void *prefix, size_t plen,
+/* Queue a shared prefix (may be NULL) then a shared body, by reference: one reference
+ * to each is kept until the bytes are written. Nothing is copied. */
+HERALD_MUST_CHECK enum herald_rc conn_send_ref(struct conn *c, struct refbuf *prefix,
                                                struct refbuf *body);
 size_t conn_output_pending(const struct conn *c);
 /* The output limit over which conn_send fails (from output_buffer_limit). */

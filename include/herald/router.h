@@ -29,8 +29,8 @@ struct session_ops {
     /* Queue one complete serialised stanza. HERALD_ELIMIT when the session's output is
      * over its limit: the transport is then already closing it (slow consumer). */
     enum herald_rc (*send)(struct session *s, const char *data, size_t len);
-    /* Queue `prefix` (copied) followed by a shared body (one reference taken). */
-    enum herald_rc (*send_shared)(struct session *s, const char *prefix, size_t plen,
+    /* Queue a shared prefix (may be NULL) and a shared body, by reference. */
+    enum herald_rc (*send_shared)(struct session *s, struct refbuf *prefix,
                                   struct refbuf *body);
     /* End the session's stream, with a stream error condition or NULL for a plain close. */
     void (*close)(struct session *s, const char *condition, const char *text);

@@ -1,0 +1,254 @@
+/*
+ * pubsub_presence.c - what a subscriber's presence changes (XEP-0060 §4.3 and §13.5):
+ *
+ *  - send_last_published_item = on_sub_and_presence: a resource that becomes available
+ *    (a new presence session) gets the last item of every node its bare JID or its full
+ *    JID is subscribed to with that setting, once, sent to that resource only (the
+ *    account's other resources had theirs already);
+ *  - temporary subscriptions (pubsub#expire = presence, or every subscription of a node
+ *    with pubsub#tempsub) end when the subscribed JID's presence session does: a full JID
+ *    when that resource goes unavailable, a bare JID when no resource of the account is
+ *    available any more. Owners of nodes with notify_sub are told after the commit.
+ *
+ * Presence-based delivery itself needs nothing here: pubsub_notify_jid looks at the
+ * sessions' presence when it delivers.
+ *
+ * A JID's subscriptions are found with the reverse index (pubsub_store_subs_of_jid), so
+ * the work is proportional to that account's subscriptions, not to the nodes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "herald/log.h"
+#include "herald/pubsub_store.h"
+#include "herald/store.h"
+#include "pubsub_int.h"
+
+/* One subscription of the account that concerns this session. */
+struct found {
+    char *node;
+    char *jid;
+    char subid[PUBSUB_SUBID_LEN + 1];
+};
+
+struct found_list {
+    const char *bare;
+    const char *full;
+    struct found *v;
+    size_t n, cap;
+    bool oom;
+};
+
+static bool found_cb(void *arg, const char *node, const char *jid, const char *subid)
+{
+    struct found_list *l = arg;
+    /* The bare JID's subscriptions and this session's, not the other resources'. */
+    if (strcmp(jid, l->bare) != 0 && strcmp(jid, l->full) != 0)
+        return true;
+    if (strlen(subid) > PUBSUB_SUBID_LEN)
+        return true;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        struct found *v = realloc(l->v, cap * sizeof(*v));
+        if (v == NULL) {
+            l->oom = true;
+            return false;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    struct found *f = &l->v[l->n];
+    f->node = strdup(node);
+    f->jid = strdup(jid);
+    if (f->node == NULL || f->jid == NULL) {
+        free(f->node);
+        free(f->jid);
+        l->oom = true;
+        return false;
+    }
+    strcpy(f->subid, subid);
+    l->n++;
+    return true;
+}
+
+static void found_free(struct found_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->v[i].node);
+        free(l->v[i].jid);
+    }
+    free(l->v);
+}
+
+static int found_cmp(const void *a, const void *b)
+{
+    const struct found *x = a, *y = b;
+    int c = strcmp(x->node, y->node);
+    return c ? c : strcmp(x->jid, y->jid);
+}
+
+/* The subscription in memory (state and options are kept there, not in the index). */
+static const struct pubsub_sub *find_sub(const struct pubsub_node *n, const struct found *f)
+{
+    const struct pubsub_subscriber *s = pubsub_node_subscriber(n, f->jid);
+    for (uint32_t i = 0; s && i < s->nsubs; i++)
+        if (strcmp(s->subs[i].subid, f->subid) == 0)
+            return &s->subs[i];
+    return NULL;
+}
+
+/* ---- a new presence session: the last items ---- */
+
+static void send_last_items(struct pubsub_service *svc, struct session *s, const char *bare,
+                            struct found_list *l)
+{
+    const char *done = NULL; /* one item per node, even with several subscriptions */
+    for (size_t i = 0; i < l->n; i++) {
+        const struct found *f = &l->v[i];
+        struct pubsub_node *n;
+        if ((done && strcmp(done, f->node) == 0) || pubsub_node_get(svc, f->node, &n))
+            continue;
+        if (n->cfg.send_last_published_item != PUBSUB_SEND_LAST_ON_SUB_AND_PRESENCE)
+            continue;
+        const struct pubsub_sub *sub = find_sub(n, f);
+        if (sub == NULL || sub->state != PUBSUB_SUB_SUBSCRIBED || !sub->opts.deliver)
+            continue;
+        /* The same decision as notifications (the relationship may have changed). */
+        if (n->cfg.access_model != PUBSUB_ACCESS_OPEN &&
+            pubsub_access_check(svc, n, bare, PUBSUB_OP_NOTIFY) != PUBSUB_ALLOW)
+            continue;
+        pubsub_send_last_item(svc, n, s->full, NULL);
+        done = f->node;
+    }
+}
+
+/* ---- the end of a presence session: temporary subscriptions ---- */
+
+/* Is another resource of the account still available? */
+static bool other_available(struct server *srv, const struct session *s, const char *bare)
+{
+    for (struct session *r = router_sessions_of(srv->router, bare, strlen(bare)); r;
+         r = r->next_res)
+        if (r != s && r->available)
+            return true;
+    return false;
+}
+
+/* Owners told after the commit (notify_sub). */
+struct ended {
+    struct pubsub_registry *reg;
+    struct pubsub_service *svc;
+    struct found_list l; /* the subscriptions that ended */
+};
+
+static void ended_cb(void *arg, enum herald_rc rc)
+{
+    struct ended *e = arg;
+    if (rc != HERALD_OK) {
+        pubsub_registry_invalidate(e->reg); /* nothing of the turn is stored */
+    } else {
+        for (size_t i = 0; i < e->l.n; i++) {
+            struct pubsub_node *n;
+            if (pubsub_node_get(e->svc, e->l.v[i].node, &n) == HERALD_OK)
+                pubsub_notify_owners_sub(e->svc, n, e->l.v[i].jid, e->l.v[i].subid,
+                                         PUBSUB_SUB_NONE);
+        }
+    }
+    found_free(&e->l);
+    free(e);
+}
+
+static void end_temporary(struct pubsub_service *svc, struct session *s, const char *bare,
+                          struct found_list *l)
+{
+    struct server *srv = svc->srv;
+    bool bare_ends = !other_available(srv, s, bare);
+    struct ended *e = calloc(1, sizeof(*e));
+    if (e == NULL) {
+        log_error("pubsub: out of memory ending the temporary subscriptions of %s", s->full);
+        return;
+    }
+    e->reg = svc->reg;
+    e->svc = svc;
+    for (size_t i = 0; i < l->n; i++) {
+        struct found *f = &l->v[i];
+        struct pubsub_node *n;
+        if (strcmp(f->jid, s->full) != 0 && !bare_ends)
+            continue;
+        if (pubsub_node_get(svc, f->node, &n))
+            continue;
+        const struct pubsub_sub *sub = find_sub(n, f);
+        if (sub == NULL || !(sub->opts.expire_presence || n->cfg.tempsub))
+            continue;
+        struct store_txn *t;
+        enum herald_rc rc = store_begin(srv->store, &t);
+        if (rc == HERALD_OK) {
+            rc = pubsub_store_sub_del(t, svc->jid, n->name, f->jid, f->subid);
+            if (rc)
+                store_abort(&t);
+            else
+                rc = store_commit(&t);
+        }
+        if (rc) {
+            log_error("pubsub: cannot end the temporary subscription of %s to %s: %s", f->jid,
+                      n->name, herald_rc_str(rc));
+            continue;
+        }
+        pubsub_node_remove_sub(n, f->jid, f->subid);
+        log_debug("pubsub: temporary subscription of %s to %s/%s ended", f->jid, svc->jid, n->name);
+        /* Moved to the list of ended ones (the slot in l is left empty). */
+        struct found_list *el = &e->l;
+        if (el->n == el->cap) {
+            size_t cap = el->cap ? el->cap * 2 : 4;
+            struct found *v = realloc(el->v, cap * sizeof(*v));
+            if (v == NULL)
+                continue; /* ended, but the owners will not hear of it */
+            el->v = v;
+            el->cap = cap;
+        }
+        el->v[el->n++] = *f;
+        f->node = f->jid = NULL;
+    }
+    if (e->l.n == 0 || store_on_commit(srv->store, ended_cb, e)) {
+        found_free(&e->l);
+        free(e);
+    }
+}
+
+/* ---- the entry point ---- */
+
+void pubsub_presence_changed(struct server *srv, struct session *s, bool available_now,
+                             bool was_available)
+{
+    struct pubsub_registry *reg = srv->pubsub;
+    if (reg == NULL || s == NULL || s->full == NULL || (available_now && was_available))
+        return;
+    char bare[PUBSUB_BARE_MAX];
+    if (s->bare_len >= sizeof(bare))
+        return;
+    memcpy(bare, s->full, s->bare_len);
+    bare[s->bare_len] = '\0';
+    for (size_t i = 0; i < reg->nsvcs; i++) {
+        struct pubsub_service *svc = reg->svcs[i];
+        struct found_list l = {.bare = bare, .full = s->full};
+        struct store_txn *t;
+        enum herald_rc rc = store_read(srv->store, &t);
+        if (rc == HERALD_OK)
+            rc = pubsub_store_subs_of_jid(t, svc->jid, bare, found_cb, &l);
+        if (rc == HERALD_OK && l.oom)
+            rc = HERALD_ENOMEM;
+        if (rc) {
+            log_error("pubsub: cannot find the subscriptions of %s: %s", s->full,
+                      herald_rc_str(rc));
+            found_free(&l);
+            continue;
+        }
+        if (l.n > 1)
+            qsort(l.v, l.n, sizeof(*l.v), found_cmp);
+        if (available_now)
+            send_last_items(svc, s, bare, &l);
+        else
+            end_temporary(svc, s, bare, &l);
+        found_free(&l);
+    }
+}

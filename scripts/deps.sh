@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential cmake pkg-config libevent-dev libexpat1-dev libssl-dev liblmdb-dev
       libcurl4-openssl-dev libxml2-dev libcmocka-dev libidn2-dev libunistring-dev
-      python3 python3-slixmpp openssl"
+      python3 python3-slixmpp openssl clang libclang-rt-14-dev lmdb-utils"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

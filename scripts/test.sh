@@ -1,7 +1,8 @@
 #!/bin/sh
 # test.sh - install what is missing, build, and run every test (unit, integration,
 # interop); then build again with AddressSanitizer + UndefinedBehaviorSanitizer and run
-# the whole suite once more. `scripts/test.sh --no-sanitizers` skips the second pass.
+# the whole suite once more, and run each fuzz target briefly.
+# `scripts/test.sh --no-sanitizers` skips everything after the first pass.
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/deps.sh
@@ -17,6 +18,8 @@ run_suite() {
 }
 run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 if [ "${1:-}" != "--no-sanitizers" ]; then
+    # Every parser under libFuzzer for a short budget (DESIGN.md: fuzz targets run in CI).
+    sh scripts/fuzz.sh 10
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DHERALD_SANITIZE=address,undefined

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "herald/log.h"
+#include "herald/pubsub.h"
 #include "herald/users.h"
 #include "im_int.h"
 
@@ -172,6 +173,7 @@ void im_presence_outbound(struct server *srv, struct session *from, struct stanz
     }
     enum im_sub_type sub;
     const char *t = st->type;
+    bool was_available = from->available;
     if (!st->has_to) {
         /* RFC 6121 §4.2-§4.5: broadcast presence. Other types without 'to' address the
          * user's own account, where subscriptions and probes mean nothing. */
@@ -187,6 +189,10 @@ void im_presence_outbound(struct server *srv, struct session *from, struct stanz
         im_pres_directed(&c, from, st); /* available, unavailable or error (§4.6) */
     }
     im_ctx_end(&c);
+    /* Pubsub cares about availability: last items on presence, temporary subscriptions
+     * (XEP-0060 §4.3, §13.5). */
+    if (from->available != was_available || (!st->has_to && t && is(t, "unavailable")))
+        pubsub_presence_changed(srv, from, from->available, was_available);
 }
 
 void im_presence_inbound(struct server *srv, struct stanza *st)
@@ -227,8 +233,10 @@ void im_session_ending(struct server *srv, struct session *s)
     /* Sessions mostly end while closed connections are reaped, after the turn has
      * written its output: what they tell others goes out with the next turn. */
     c.next_turn = true;
+    bool was_available = s->available;
     im_pres_session_end(&c, s);
     im_ctx_end(&c);
+    pubsub_presence_changed(srv, s, false, was_available);
 }
 
 /* ---- roster queries for other modules ---- */

@@ -5,6 +5,7 @@
  * not a terminal, as one line from standard input. Never from the command line, where
  * every local user could read them in the process list.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,15 +22,14 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: herald serve [-c FILE] [-o name=value ...]\n"
-            "       herald user add|del|passwd JID [-c FILE] [-o name=value ...]\n"
-            "       herald check-config [-c FILE] [-o name=value ...]\n"
-            "       herald config-template\n"
-            "\n"
-            "-c FILE        the configuration file (see conf/herald.conf)\n"
-            "-o name=value  override one setting of the file (repeatable)\n"
-            "Passwords are read from the terminal, or one line from standard input.\n");
+    fprintf(f, "usage: herald serve [-c FILE] [-o name=value ...]\n"
+               "       herald user add|del|passwd JID [-c FILE] [-o name=value ...]\n"
+               "       herald check-config [-c FILE] [-o name=value ...]\n"
+               "       herald config-template\n"
+               "\n"
+               "-c FILE        the configuration file (see conf/herald.conf)\n"
+               "-o name=value  override one setting of the file (repeatable)\n"
+               "Passwords are read from the terminal, or one line from standard input.\n");
 }
 
 struct opts {
@@ -95,43 +95,52 @@ static int read_password(char *buf, size_t len)
 {
     bool tty = isatty(STDIN_FILENO);
     struct termios old, quiet;
-    char again[1024];
+    char again[1024] = "";
+    int status = -1;
     for (int round = 0; round < (tty ? 2 : 1); round++) {
         char *dst = round ? again : buf;
         size_t dlen = round ? sizeof(again) : len;
         if (tty) {
             fprintf(stderr, round ? "Again: " : "Password: ");
-            tcgetattr(STDIN_FILENO, &old);
+            /* Never read a password with echo on, nor restore settings we did not read. */
+            if (tcgetattr(STDIN_FILENO, &old) != 0) {
+                fprintf(stderr, "\nherald: cannot turn off echo: %s\n", strerror(errno));
+                goto out;
+            }
             quiet = old;
             quiet.c_lflag &= ~(tcflag_t)ECHO;
-            tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+            if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) != 0) {
+                fprintf(stderr, "\nherald: cannot turn off echo: %s\n", strerror(errno));
+                goto out;
+            }
         }
         char *ok = fgets(dst, (int)dlen, stdin);
         if (tty) {
-            tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+            (void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &old); /* best effort: nothing to undo */
             fprintf(stderr, "\n");
         }
         if (ok == NULL) {
             fprintf(stderr, "herald: no password given\n");
-            return -1;
+            goto out;
         }
         size_t n = strlen(dst);
         if (n && dst[n - 1] == '\n')
             dst[--n] = '\0';
         else if (n + 1 == dlen) {
             fprintf(stderr, "herald: password too long\n");
-            return -1;
+            goto out;
         }
         if (n && dst[n - 1] == '\r')
             dst[--n] = '\0';
     }
     if (tty && strcmp(buf, again) != 0) {
         fprintf(stderr, "herald: the passwords differ\n");
-        explicit_bzero(again, sizeof(again));
-        return -1;
+        goto out;
     }
+    status = 0;
+out:
     explicit_bzero(again, sizeof(again));
-    return 0;
+    return status;
 }
 
 static int cmd_user(struct opts *o)
@@ -176,7 +185,10 @@ static int cmd_user(struct opts *o)
     if (!del && read_password(password, sizeof(password)))
         goto out;
     char dbdir[4096];
-    snprintf(dbdir, sizeof(dbdir), "%s/db", cfg.data_dir);
+    if (config_store_dir(&cfg, dbdir, sizeof(dbdir))) {
+        fprintf(stderr, "herald: data_dir %s: the path is too long\n", cfg.data_dir);
+        goto out;
+    }
     struct store_options so = {cfg.store_map_size, true};
     /* The server may be running: LMDB lets this process write alongside it. */
     if (herald_mkdir_p(cfg.data_dir)) {

@@ -6,6 +6,7 @@
 #include "herald/accounts.h"
 #include "herald/jid.h"
 #include "herald/precis.h"
+#include "herald/roster_store.h"
 #include "herald/sasl.h"
 #include "herald/store.h"
 #include "herald/users.h"
@@ -20,8 +21,8 @@ enum herald_rc accounts_bare_jid(struct arena *a, const char *domain, const char
     return *bare ? HERALD_OK : HERALD_ENOMEM;
 }
 
-enum herald_rc accounts_prep_password(struct arena *a, const char *pw, size_t len,
-                                      const char **out, size_t *outlen)
+enum herald_rc accounts_prep_password(struct arena *a, const char *pw, size_t len, const char **out,
+                                      size_t *outlen)
 {
     if (len == 0 || len > SCRAM_PASSWORD_MAX)
         return HERALD_EINVAL;
@@ -59,12 +60,5 @@ enum herald_rc accounts_set_password(struct store_txn *t, const char *bare, cons
 enum herald_rc accounts_delete(struct store_txn *t, const char *bare)
 {
     enum herald_rc rc = users_del(t, bare);
-    if (rc)
-        return rc;
-    size_t blen = strlen(bare) + 1; /* the owner prefix includes its NUL separator */
-    if ((rc = store_del_prefix(t, STORE_DB_ROSTER, bare, blen, NULL)) ||
-        (rc = store_del_prefix(t, STORE_DB_PENDING, bare, blen, NULL)))
-        return rc;
-    rc = store_del(t, STORE_DB_ROSTER_VER, bare, blen - 1);
-    return rc == HERALD_ENOTFOUND ? HERALD_OK : rc;
+    return rc ? rc : roster_forget(t, bare);
 }

@@ -102,24 +102,28 @@ enum herald_rc buf_printf(struct buf *b, const char *fmt, ...)
     return rc;
 }
 
+/* n bytes of v, most significant first. */
+static enum herald_rc buf_append_be(struct buf *b, uint64_t v, size_t n)
+{
+    uint8_t x[8];
+    for (size_t i = n; i-- > 0; v >>= 8)
+        x[i] = (uint8_t)v;
+    return buf_append(b, x, n);
+}
+
 enum herald_rc buf_append_u16be(struct buf *b, uint16_t v)
 {
-    uint8_t x[2] = {(uint8_t)(v >> 8), (uint8_t)v};
-    return buf_append(b, x, sizeof(x));
+    return buf_append_be(b, v, 2);
 }
 
 enum herald_rc buf_append_u32be(struct buf *b, uint32_t v)
 {
-    uint8_t x[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
-    return buf_append(b, x, sizeof(x));
+    return buf_append_be(b, v, 4);
 }
 
 enum herald_rc buf_append_u64be(struct buf *b, uint64_t v)
 {
-    uint8_t x[8];
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        x[i] = (uint8_t)v;
-    return buf_append(b, x, sizeof(x));
+    return buf_append_be(b, v, 8);
 }
 
 enum herald_rc buf_append_lstr(struct buf *b, const void *s, size_t len)
@@ -203,48 +207,50 @@ void buf_reader_init(struct buf_reader *r, const void *data, size_t len)
     r->left = len;
 }
 
+/* n bytes, most significant first; nothing is consumed when fewer are left. */
+static enum herald_rc buf_read_be(struct buf_reader *r, size_t n, uint64_t *v)
+{
+    if (r->left < n)
+        return HERALD_EPROTO;
+    uint64_t x = 0;
+    for (size_t i = 0; i < n; i++)
+        x = (x << 8) | r->p[i];
+    *v = x;
+    r->p += n;
+    r->left -= n;
+    return HERALD_OK;
+}
+
 enum herald_rc buf_read_u8(struct buf_reader *r, uint8_t *v)
 {
-    if (r->left < 1)
-        return HERALD_EPROTO;
-    *v = r->p[0];
-    r->p++;
-    r->left--;
-    return HERALD_OK;
+    uint64_t x;
+    enum herald_rc rc = buf_read_be(r, 1, &x);
+    if (rc == HERALD_OK)
+        *v = (uint8_t)x;
+    return rc;
 }
 
 enum herald_rc buf_read_u16be(struct buf_reader *r, uint16_t *v)
 {
-    if (r->left < 2)
-        return HERALD_EPROTO;
-    *v = (uint16_t)((r->p[0] << 8) | r->p[1]);
-    r->p += 2;
-    r->left -= 2;
-    return HERALD_OK;
+    uint64_t x;
+    enum herald_rc rc = buf_read_be(r, 2, &x);
+    if (rc == HERALD_OK)
+        *v = (uint16_t)x;
+    return rc;
 }
 
 enum herald_rc buf_read_u32be(struct buf_reader *r, uint32_t *v)
 {
-    if (r->left < 4)
-        return HERALD_EPROTO;
-    *v = ((uint32_t)r->p[0] << 24) | ((uint32_t)r->p[1] << 16) | ((uint32_t)r->p[2] << 8) |
-         r->p[3];
-    r->p += 4;
-    r->left -= 4;
-    return HERALD_OK;
+    uint64_t x;
+    enum herald_rc rc = buf_read_be(r, 4, &x);
+    if (rc == HERALD_OK)
+        *v = (uint32_t)x;
+    return rc;
 }
 
 enum herald_rc buf_read_u64be(struct buf_reader *r, uint64_t *v)
 {
-    if (r->left < 8)
-        return HERALD_EPROTO;
-    uint64_t x = 0;
-    for (int i = 0; i < 8; i++)
-        x = (x << 8) | r->p[i];
-    *v = x;
-    r->p += 8;
-    r->left -= 8;
-    return HERALD_OK;
+    return buf_read_be(r, 8, v);
 }
 
 enum herald_rc buf_read_lstr(struct buf_reader *r, const char **s, size_t *len)

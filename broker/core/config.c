@@ -65,7 +65,7 @@ static const char *parse_uint(const char *v, bool size, uint64_t *out)
             mult = 1024;
             break;
         case 'm':
-            mult = 1024 * 1024;
+            mult = 1024ULL * 1024;
             break;
         case 'g':
             mult = 1024ULL * 1024 * 1024;
@@ -161,8 +161,7 @@ static const char *config_set(struct herald_config *cfg, const struct config_def
 }
 
 static enum herald_rc config_assign(struct herald_config *cfg, const char *name, size_t nlen,
-                                    const char *value, const char *where, unsigned line,
-                                    FILE *err)
+                                    const char *value, const char *where, unsigned line, FILE *err)
 {
     const struct config_def *d = config_find(name, nlen);
     if (d == NULL) {
@@ -361,12 +360,18 @@ void config_write_template(FILE *out)
             fprintf(out, ".\n");
         }
         if (d->unit)
-            fprintf(out, "# Unit: %s. Range: %llu to %llu.\n", d->unit,
-                    (unsigned long long)d->min, (unsigned long long)d->max);
+            fprintf(out, "# Unit: %s. Range: %llu to %llu.\n", d->unit, (unsigned long long)d->min,
+                    (unsigned long long)d->max);
         if (d->reloadable)
             fprintf(out, "# Reloadable.\n");
         fprintf(out, "%s = %s\n", d->name, d->def);
     }
+}
+
+enum herald_rc config_store_dir(const struct herald_config *cfg, char *out, size_t len)
+{
+    int n = snprintf(out, len, "%s/db", cfg->data_dir);
+    return n >= 0 && (size_t)n < len ? HERALD_OK : HERALD_ELIMIT;
 }
 
 bool config_is_admin(const struct herald_config *cfg, const char *bare_jid)

@@ -13,9 +13,9 @@ struct config_def {
     enum config_type type;
     size_t offset;
     const char *def;
-    uint64_t min, max;         /* CONFIG_UINT, CONFIG_SIZE */
-    const char *const *names;  /* CONFIG_ENUM: NULL-terminated */
-    const char *unit;          /* CONFIG_UINT, CONFIG_SIZE */
+    uint64_t min, max;        /* CONFIG_UINT, CONFIG_SIZE */
+    const char *const *names; /* CONFIG_ENUM: NULL-terminated */
+    const char *unit;         /* CONFIG_UINT, CONFIG_SIZE */
     bool reloadable;
     const char *doc;
 };

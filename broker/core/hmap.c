@@ -36,8 +36,9 @@ static uint64_t siphash13(const unsigned char *in, size_t len, uint64_t k0, uint
     uint64_t b = (uint64_t)len << 56;
     const unsigned char *end = in + (len & ~(size_t)7);
     for (; in != end; in += 8) {
-        uint64_t m;
-        memcpy(&m, in, 8); /* little-endian hosts only (x86_64, aarch64) */
+        uint64_t m = 0;
+        for (int i = 7; i >= 0; i--) /* SipHash reads little-endian words on any host */
+            m = (m << 8) | in[i];
         v3 ^= m;
         SIPROUND;
         v0 ^= m;
@@ -101,8 +102,7 @@ uint64_t hmap_hash(const struct hmap *m, const char *key, size_t klen)
     return siphash13((const unsigned char *)key, klen, m->k0, m->k1);
 }
 
-static struct hmap_entry *hmap_find(const struct hmap *m, const char *key, size_t klen,
-                                    uint64_t h)
+static struct hmap_entry *hmap_find(const struct hmap *m, const char *key, size_t klen, uint64_t h)
 {
     if (m->cap == 0)
         return NULL;

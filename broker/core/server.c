@@ -29,6 +29,7 @@
 #include "herald/log.h"
 #include "herald/net.h"
 #include "herald/pubsub.h"
+#include "herald/register.h"
 #include "herald/router.h"
 #include "herald/server.h"
 #include "herald/store.h"
@@ -108,8 +109,8 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
     struct server *srv = arg;
     (void)sig, (void)what;
     struct herald_config fresh;
-    if (config_load(&fresh, srv->config_path, (const char *const *)srv->overrides,
-                    srv->noverrides, stderr)) {
+    if (config_load(&fresh, srv->config_path, (const char *const *)srv->overrides, srv->noverrides,
+                    stderr)) {
         log_error("SIGHUP: the configuration has errors; keeping the running one");
         return;
     }
@@ -145,8 +146,8 @@ static enum herald_rc server_load_secret(struct server *srv)
         return HERALD_EIO;
     if ((rc = store_begin(srv->store, &t)))
         return rc;
-    if ((rc = store_put(t, STORE_DB_META, key, sizeof(key) - 1, srv->secret,
-                        sizeof(srv->secret)))) {
+    if ((rc =
+             store_put(t, STORE_DB_META, key, sizeof(key) - 1, srv->secret, sizeof(srv->secret)))) {
         store_abort(&t);
         return rc;
     }
@@ -203,8 +204,10 @@ enum herald_rc server_init(struct server *srv, const char *config_path,
         return HERALD_EIO;
     }
     char dbdir[4096];
-    if ((size_t)snprintf(dbdir, sizeof(dbdir), "%s/db", srv->cfg.data_dir) >= sizeof(dbdir))
+    if (config_store_dir(&srv->cfg, dbdir, sizeof(dbdir))) {
+        log_error("data_dir %s: the path is too long", srv->cfg.data_dir);
         return HERALD_EINVAL;
+    }
     struct store_options so = {srv->cfg.store_map_size, srv->cfg.store_sync};
     if ((rc = store_open(dbdir, &so, &srv->store)))
         return rc;
@@ -213,7 +216,8 @@ enum herald_rc server_init(struct server *srv, const char *config_path,
     if ((srv->router = router_new(srv)) == NULL)
         return HERALD_ENOMEM;
     if ((rc = im_new(srv, &srv->im)) || (rc = c2s_init(srv)) ||
-        (rc = pubsub_init(srv, &srv->pubsub)) || (rc = disco_init(srv)))
+        (rc = pubsub_init(srv, &srv->pubsub)) || (rc = register_init(srv)) ||
+        (rc = disco_init(srv)))
         return rc;
     if ((rc = net_new(srv, c2s_accept, &srv->net)) || (rc = net_listen(srv->net)))
         return rc;
@@ -258,7 +262,7 @@ int server_run(struct server *srv)
     router_foreach_session(srv->router, close_session_cb, NULL);
     net_close_all(srv->net);
     server_turn_end(srv);
-    uint64_t deadline = herald_now_ms() + SHUTDOWN_GRACE_S * 1000;
+    uint64_t deadline = herald_now_ms() + (uint64_t)SHUTDOWN_GRACE_S * 1000;
     while (net_conn_count(srv->net) > 0 && herald_now_ms() < deadline) {
         event_base_loopexit(srv->base, &(struct timeval){0, 100000});
         event_base_loop(srv->base, EVLOOP_ONCE);

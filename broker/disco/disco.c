@@ -6,21 +6,38 @@
 
 #include "herald/config.h"
 #include "herald/disco.h"
-#include "herald/log.h"
+#include "herald/register.h"
 #include "herald/router.h"
 #include "herald/server.h"
 
 #define NS_VERSION "jabber:iq:version"
 
-static void reply_cond(struct server *srv, struct stanza *st, const char *cond)
+/*
+ * Every query here is a get (anything else is bad-request); disco queries name no node,
+ * since none of these entities has one (XEP-0030 §3.2, §4.2 item-not-found). False
+ * when the request was answered with the error.
+ */
+static bool disco_request_check(struct server *srv, struct stanza *st,
+                                const struct xml_node *payload, bool disco)
 {
-    struct xmpp_error e = xmpp_error_of(cond);
-    router_reply_error(srv, st, &e);
+    if (!stanza_is_type(st, "get")) {
+        router_reply_cond(srv, st, "bad-request");
+        return false;
+    }
+    if (disco && xml_attr(payload, "node")) {
+        router_reply_cond(srv, st, "item-not-found");
+        return false;
+    }
+    return true;
 }
 
-static bool is_get(const struct stanza *st)
+/* Answer with q, or internal-server-error when building it failed (ok false). */
+static void disco_reply(struct server *srv, struct stanza *st, struct xml_node *q, bool ok)
 {
-    return st->type && strcmp(st->type, "get") == 0;
+    if (q && ok)
+        router_reply_result(srv, st, q);
+    else
+        router_reply_cond(srv, st, "internal-server-error");
 }
 
 static enum herald_rc add_feature(struct arena *a, struct xml_node *q, const char *var)
@@ -33,8 +50,8 @@ static enum herald_rc add_identity(struct arena *a, struct xml_node *q, const ch
                                    const char *type, const char *name)
 {
     struct xml_node *i = xml_add_child(a, q, NS_DISCO_INFO, "identity");
-    if (i == NULL || xml_set_attr(a, i, "category", category) ||
-        xml_set_attr(a, i, "type", type) || (name && xml_set_attr(a, i, "name", name)))
+    if (i == NULL || xml_set_attr(a, i, "category", category) || xml_set_attr(a, i, "type", type) ||
+        (name && xml_set_attr(a, i, "name", name)))
         return HERALD_ENOMEM;
     return HERALD_OK;
 }
@@ -43,14 +60,8 @@ static void server_info_cb(struct server *srv, struct stanza *st, struct xml_nod
                            void *arg)
 {
     (void)arg;
-    if (!is_get(st)) {
-        reply_cond(srv, st, "bad-request");
+    if (!disco_request_check(srv, st, payload, true))
         return;
-    }
-    if (xml_attr(payload, "node")) {
-        reply_cond(srv, st, "item-not-found");
-        return;
-    }
     struct arena *a = st->arena;
     struct xml_node *q = xml_elem_new(a, NS_DISCO_INFO, "query");
     bool ok = q && add_identity(a, q, "server", "im", "Herald") == HERALD_OK;
@@ -58,75 +69,54 @@ static void server_info_cb(struct server *srv, struct stanza *st, struct xml_nod
     for (size_t i = 0; ok && i < HERALD_ARRAY_LEN(base); i++)
         ok = add_feature(a, q, base[i]) == HERALD_OK;
     if (ok && srv->cfg.registration)
-        ok = add_feature(a, q, "jabber:iq:register") == HERALD_OK;
+        ok = add_feature(a, q, NS_REGISTER) == HERALD_OK;
     const char *const *vars;
     size_t n = router_server_features(srv->router, &vars);
     for (size_t i = 0; ok && i < n; i++)
         ok = add_feature(a, q, vars[i]) == HERALD_OK;
-    if (!ok) {
-        reply_cond(srv, st, "internal-server-error");
-        return;
-    }
-    router_reply_result(srv, st, q);
+    disco_reply(srv, st, q, ok);
 }
 
 static void server_items_cb(struct server *srv, struct stanza *st, struct xml_node *payload,
                             void *arg)
 {
     (void)arg;
-    if (!is_get(st)) {
-        reply_cond(srv, st, "bad-request");
+    if (!disco_request_check(srv, st, payload, true))
         return;
-    }
-    if (xml_attr(payload, "node")) {
-        reply_cond(srv, st, "item-not-found");
-        return;
-    }
     struct arena *a = st->arena;
     struct xml_node *q = xml_elem_new(a, NS_DISCO_ITEMS, "query");
     bool ok = q != NULL;
     const struct config_list *svcs = &srv->cfg.pubsub_services;
     for (size_t i = 0; ok && i < svcs->n; i++) {
         const char *label = svcs->items[i];
-        const char *jid = strchr(label, '.') ? label : arena_printf(a, "%s.%s", label,
-                                                                   srv->cfg.domain);
+        const char *jid =
+            strchr(label, '.') ? label : arena_printf(a, "%s.%s", label, srv->cfg.domain);
         struct xml_node *it = jid ? xml_add_child(a, q, NS_DISCO_ITEMS, "item") : NULL;
         ok = it && xml_set_attr(a, it, "jid", jid) == HERALD_OK &&
              xml_set_attr(a, it, "name", "Publish-Subscribe") == HERALD_OK;
     }
-    if (!ok) {
-        reply_cond(srv, st, "internal-server-error");
-        return;
-    }
-    router_reply_result(srv, st, q);
+    disco_reply(srv, st, q, ok);
 }
 
 static void ping_cb(struct server *srv, struct stanza *st, struct xml_node *payload, void *arg)
 {
-    (void)payload, (void)arg;
-    if (!is_get(st)) {
-        reply_cond(srv, st, "bad-request");
+    (void)arg;
+    if (!disco_request_check(srv, st, payload, false))
         return;
-    }
     router_reply_result(srv, st, NULL);
 }
 
 static void version_cb(struct server *srv, struct stanza *st, struct xml_node *payload, void *arg)
 {
-    (void)payload, (void)arg;
-    if (!is_get(st)) {
-        reply_cond(srv, st, "bad-request");
+    (void)arg;
+    if (!disco_request_check(srv, st, payload, false))
         return;
-    }
     struct arena *a = st->arena;
     struct xml_node *q = xml_elem_new(a, NS_VERSION, "query");
     struct xml_node *n = q ? xml_add_child(a, q, NS_VERSION, "name") : NULL;
     struct xml_node *v = q ? xml_add_child(a, q, NS_VERSION, "version") : NULL;
-    if (!n || !v || xml_add_text(a, n, "Herald", 6) || xml_add_text(a, v, "0.1.0", 5)) {
-        reply_cond(srv, st, "internal-server-error");
-        return;
-    }
-    router_reply_result(srv, st, q);
+    disco_reply(srv, st, q,
+                n && v && !xml_add_text(a, n, "Herald", 6) && !xml_add_text(a, v, "0.1.0", 5));
 }
 
 /* disco#info of an account's bare JID, answered by the server (XEP-0030 §3.2,
@@ -135,42 +125,22 @@ static void account_info_cb(struct server *srv, struct stanza *st, struct xml_no
                             void *arg)
 {
     (void)arg;
-    if (!is_get(st)) {
-        reply_cond(srv, st, "bad-request");
+    if (!disco_request_check(srv, st, payload, true))
         return;
-    }
-    if (xml_attr(payload, "node")) {
-        reply_cond(srv, st, "item-not-found");
-        return;
-    }
     struct arena *a = st->arena;
     struct xml_node *q = xml_elem_new(a, NS_DISCO_INFO, "query");
-    if (!q || add_identity(a, q, "account", "registered", NULL) ||
-        add_feature(a, q, NS_DISCO_INFO) || add_feature(a, q, NS_DISCO_ITEMS)) {
-        reply_cond(srv, st, "internal-server-error");
-        return;
-    }
-    router_reply_result(srv, st, q);
+    disco_reply(srv, st, q,
+                q && !add_identity(a, q, "account", "registered", NULL) &&
+                    !add_feature(a, q, NS_DISCO_INFO) && !add_feature(a, q, NS_DISCO_ITEMS));
 }
 
 static void account_items_cb(struct server *srv, struct stanza *st, struct xml_node *payload,
                              void *arg)
 {
     (void)arg;
-    if (!is_get(st)) {
-        reply_cond(srv, st, "bad-request");
+    if (!disco_request_check(srv, st, payload, true))
         return;
-    }
-    if (xml_attr(payload, "node")) {
-        reply_cond(srv, st, "item-not-found");
-        return;
-    }
-    struct xml_node *q = xml_elem_new(st->arena, NS_DISCO_ITEMS, "query");
-    if (q == NULL) {
-        reply_cond(srv, st, "internal-server-error");
-        return;
-    }
-    router_reply_result(srv, st, q);
+    disco_reply(srv, st, xml_elem_new(st->arena, NS_DISCO_ITEMS, "query"), true);
 }
 
 enum herald_rc disco_init(struct server *srv)
@@ -178,14 +148,11 @@ enum herald_rc disco_init(struct server *srv)
     struct router *r = srv->router;
     enum herald_rc rc;
     if ((rc = router_add_iq(r, ROUTER_IQ_SERVER, NS_DISCO_INFO, "query", server_info_cb, NULL)) ||
-        (rc = router_add_iq(r, ROUTER_IQ_SERVER, NS_DISCO_ITEMS, "query", server_items_cb,
-                            NULL)) ||
+        (rc = router_add_iq(r, ROUTER_IQ_SERVER, NS_DISCO_ITEMS, "query", server_items_cb, NULL)) ||
         (rc = router_add_iq(r, ROUTER_IQ_SERVER, NS_PING, "ping", ping_cb, NULL)) ||
         (rc = router_add_iq(r, ROUTER_IQ_SERVER, NS_VERSION, "query", version_cb, NULL)) ||
-        (rc = router_add_iq(r, ROUTER_IQ_ACCOUNT, NS_DISCO_INFO, "query", account_info_cb,
-                            NULL)) ||
-        (rc = router_add_iq(r, ROUTER_IQ_ACCOUNT, NS_DISCO_ITEMS, "query", account_items_cb,
-                            NULL)))
+        (rc = router_add_iq(r, ROUTER_IQ_ACCOUNT, NS_DISCO_INFO, "query", account_info_cb, NULL)) ||
+        (rc = router_add_iq(r, ROUTER_IQ_ACCOUNT, NS_DISCO_ITEMS, "query", account_items_cb, NULL)))
         return rc;
     return HERALD_OK;
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "herald/accounts.h"
 #include "herald/log.h"
 #include "herald/pubsub.h"
 #include "herald/users.h"
@@ -83,10 +84,22 @@ bool im_has_available(struct server *srv, const char *bare, size_t len)
 
 bool im_account_exists(struct server *srv, const char *bare)
 {
-    if (router_sessions_of(srv->router, bare, strlen(bare)))
-        return true;
+    for (struct session *s = router_sessions_of(srv->router, bare, strlen(bare)); s;
+         s = s->next_res)
+        if (!s->ending)
+            return true;
     struct store_txn *t;
     return store_read(srv->store, &t) == HERALD_OK && users_exists(t, bare) == HERALD_OK;
+}
+
+bool im_jid_list_push(struct im_ctx *c, struct im_jid_list **l, const char *s, size_t len)
+{
+    struct im_jid_list *e = arena_alloc(c->a, sizeof(*e));
+    if (e == NULL || (e->jid = arena_strndup(c->a, s, len)) == NULL)
+        return false;
+    e->next = *l;
+    *l = e;
+    return true;
 }
 
 struct xml_node *im_presence_new(struct im_ctx *c, const char *from, const char *to,
@@ -237,6 +250,25 @@ void im_session_ending(struct server *srv, struct session *s)
     im_pres_session_end(&c, s);
     im_ctx_end(&c);
     pubsub_presence_changed(srv, s, false, was_available);
+}
+
+enum herald_rc im_account_delete(struct server *srv, const char *bare)
+{
+    struct im_ctx c;
+    enum herald_rc rc = im_ctx_begin(&c, srv);
+    if (rc)
+        return rc;
+    struct store_txn *t = im_ctx_read(&c);
+    rc = t ? users_exists(t, bare) : HERALD_EIO;
+    if (rc == HERALD_OK) {
+        im_sub_cancel_all(&c, bare);
+        t = im_ctx_write(&c);
+        rc = t ? accounts_delete(t, bare) : HERALD_EIO;
+        if (rc)
+            im_ctx_fail(&c, "account delete", rc);
+    }
+    im_ctx_end(&c);
+    return rc == HERALD_OK && c.failed ? HERALD_EIO : rc;
 }
 
 /* ---- roster queries for other modules ---- */

@@ -56,7 +56,8 @@ struct im_ctx {
 /* ---- context and output (outbox.c) ---- */
 
 HERALD_MUST_CHECK enum herald_rc im_ctx_begin(struct im_ctx *c, struct server *srv);
-/* Commit (or abort) the writes, then send or queue the output. */
+/* Commit (or abort) the writes, then send or queue the output. Afterwards c->failed
+ * tells whether the request's writes were dropped; nothing else of c may be used. */
 void im_ctx_end(struct im_ctx *c);
 /* A transaction to read from; NULL (logged) on failure. Call again after any
  * write: an earlier read transaction may be gone (store.h). */
@@ -122,6 +123,14 @@ bool im_has_available(struct server *srv, const char *bare, size_t len);
  * im_pres_probe_inbound, the rest to im_pres_deliver. Other destinations go to the router.
  */
 void im_route(struct im_ctx *c, struct xml_node *n);
+/* A list of JIDs in c->a, for what must wait until a cursor is closed (nothing may
+ * write while one is open). Pushing puts a copy of s first; false when c->a is full. */
+struct im_jid_list {
+    struct im_jid_list *next;
+    const char *jid;
+};
+HERALD_MUST_CHECK bool im_jid_list_push(struct im_ctx *c, struct im_jid_list **l, const char *s,
+                                        size_t len);
 /* A new presence element in c->a with from, to and type (each may be NULL). */
 struct xml_node *im_presence_new(struct im_ctx *c, const char *from, const char *to,
                                  const char *type);
@@ -165,6 +174,12 @@ void im_sub_inbound(struct im_ctx *c, enum im_sub_type type, const char *owner, 
 /* RFC 6121 §2.5.2: what removing `contact` from owner's roster tells the contact. */
 void im_sub_removed(struct im_ctx *c, const char *owner, const char *contact,
                     const struct im_item *old, bool pending_in);
+/*
+ * §2.5.2 for every roster item and pending request of `owner`, as if each were removed:
+ * the contacts' rosters change and they hear of it. The owner's own records stay (the
+ * caller deletes them). Failures are recorded in c (im_ctx_fail): nothing is written.
+ */
+void im_sub_cancel_all(struct im_ctx *c, const char *owner);
 /* The pending inbound request of `contact` for `owner`, if any. */
 HERALD_MUST_CHECK enum herald_rc im_pending_exists(struct im_ctx *c, const char *owner,
                                                    const char *contact, bool *exists);
@@ -184,8 +199,9 @@ void im_pres_deliver(struct im_ctx *c, const struct jid *to, const char *from, c
  * internal: made by this server at initial presence (no reply for offline contacts). */
 void im_pres_probe_inbound(struct im_ctx *c, const char *prober, const struct jid *target,
                            const char *id, bool internal);
-/* Current presence of each of owner's available resources to `to` (§3.1.5). */
-void im_pres_send_current(struct im_ctx *c, const char *owner, const char *to);
+/* Current presence of each of owner's available resources to `to` (§3.1.5, §4.3.2);
+ * false when none is available. */
+bool im_pres_send_current(struct im_ctx *c, const char *owner, const char *to);
 /* Unavailable presence from each of owner's available resources to `to` (§3.2.2, §3.3.3). */
 void im_pres_send_unavailable(struct im_ctx *c, const char *owner, const char *to);
 void im_session_state_free(struct session *s);

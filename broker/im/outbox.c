@@ -239,6 +239,7 @@ void im_ctx_end(struct im_ctx *c)
         }
     }
     b->aborted = failed;
+    c->failed = failed;
     arena_free(&c->a);
     c->out = NULL;
     /* Output waits for the turn's commit when it depends on it, or to stay behind output

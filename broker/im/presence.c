@@ -183,8 +183,9 @@ static void send_mere(struct im_ctx *c, const char *to, const char *from, const 
     }
 }
 
-void im_pres_send_current(struct im_ctx *c, const char *owner, const char *to)
+bool im_pres_send_current(struct im_ctx *c, const char *owner, const char *to)
 {
+    bool any = false;
     for (struct session *r = router_sessions_of(c->srv->router, owner, strlen(owner)); r;
          r = r->next_res) {
         struct im_shared sh;
@@ -193,7 +194,9 @@ void im_pres_send_current(struct im_ctx *c, const char *owner, const char *to)
             continue;
         send_to(c, to, r->full, NULL, &sh, NULL);
         im_shared_release(&sh);
+        any = true;
     }
+    return any;
 }
 
 void im_pres_send_unavailable(struct im_ctx *c, const char *owner, const char *to)
@@ -276,16 +279,7 @@ void im_pres_probe_inbound(struct im_ctx *c, const char *prober, const struct ji
         return;
     }
     /* §4.3.2 #4: the last presence of each available resource, its own id kept. */
-    bool any = false;
-    for (struct session *r = router_sessions_of(rt, owner, strlen(owner)); r; r = r->next_res) {
-        struct im_shared sh;
-        if (!r->available || r->presence == NULL ||
-            im_share_str("presence", r->presence, strlen(r->presence), &sh))
-            continue;
-        send_to(c, prober, r->full, NULL, &sh, NULL);
-        im_shared_release(&sh);
-        any = true;
-    }
+    bool any = im_pres_send_current(c, owner, prober);
     /* §4.3.2 #3 (id mirrored, §4.3.2.1). Our own probes at initial presence skip
      * contacts with no available resource: unavailable is what a client assumes. */
     if (!any && !internal)
@@ -293,21 +287,6 @@ void im_pres_probe_inbound(struct im_ctx *c, const char *prober, const struct ji
 }
 
 /* ---- the user's server: broadcast ---- */
-
-struct jid_list {
-    struct jid_list *next;
-    const char *jid;
-};
-
-static bool list_push(struct im_ctx *c, struct jid_list **l, const char *s, size_t len)
-{
-    struct jid_list *e = arena_alloc(c->a, sizeof(*e));
-    if (e == NULL || (e->jid = arena_strndup(c->a, s, len)) == NULL)
-        return false;
-    e->next = *l;
-    *l = e;
-    return true;
-}
 
 /*
  * To every contact with a subscription to the owner's presence ('from' or 'both',
@@ -326,7 +305,7 @@ static void broadcast_contacts(struct im_ctx *c, struct session *s, const char *
         return;
     }
     /* Nothing may write while the cursor is open: probes and services wait for after. */
-    struct jid_list *probes = NULL, *services = NULL;
+    struct im_jid_list *probes = NULL, *services = NULL;
     const char *contact;
     size_t clen;
     const void *v;
@@ -342,16 +321,16 @@ static void broadcast_contacts(struct im_ctx *c, struct session *s, const char *
             im_out(c, IM_TO_AVAILABLE, contact, clen, (struct session_ref){0, 0}, sh,
                    IM_OUT_TO_JID);
         else if ((r.sub & ROSTER_SUB_FROM) && !account)
-            ok = list_push(c, &services, contact, clen);
+            ok = im_jid_list_push(c, &services, contact, clen);
         if (ok && probe && (r.sub & ROSTER_SUB_TO) && online)
-            ok = list_push(c, &probes, contact, clen);
+            ok = im_jid_list_push(c, &probes, contact, clen);
     }
     roster_iter_close(&it);
     if (!ok)
         log_error("im: out of memory broadcasting presence of %s", owner);
-    for (struct jid_list *e = services; e; e = e->next)
+    for (struct im_jid_list *e = services; e; e = e->next)
         send_to(c, e->jid, s->full, type, sh, n);
-    for (struct jid_list *e = probes; e; e = e->next) {
+    for (struct im_jid_list *e = probes; e; e = e->next) {
         struct jid j;
         if (jid_parse(c->a, e->jid, &j) == HERALD_OK)
             im_pres_probe_inbound(c, s->full, &j, NULL, true);
@@ -364,6 +343,8 @@ static void to_own_resources(struct im_ctx *c, const char *owner, const struct s
 {
     for (struct session *r = router_sessions_of(c->srv->router, owner, strlen(owner)); r;
          r = r->next_res)
+        /* r is never NULL here; comparing it with a NULL `skip` is not a NULL check. */
+        // cppcheck-suppress nullPointerRedundantCheck
         if (r->available && r != skip)
             im_out(c, IM_TO_SESSION, NULL, 0, r->ref, sh, IM_OUT_TO_SESSION);
 }
@@ -507,44 +488,6 @@ void im_pres_unavailable(struct im_ctx *c, struct session *s, const struct stanz
     go_unavailable(c, s, owner, n, true);
 }
 
-/* An anonymous account lives as long as its last session: its roster goes with it, and
- * its contacts hear what removing each item would tell them (§2.5.2). */
-static void forget_anonymous(struct im_ctx *c, const char *owner)
-{
-    struct jid_list *items = NULL, *pending = NULL;
-    struct roster_iter it;
-    const char *k;
-    size_t klen;
-    const void *v;
-    size_t vlen;
-    struct store_txn *t = im_ctx_read(c);
-    for (int db = 0; t && db < 2; db++) {
-        if (roster_iter_open(t, db ? STORE_DB_PENDING : STORE_DB_ROSTER, owner, &it))
-            break;
-        while (roster_iter_next(&it, &k, &klen, &v, &vlen) == HERALD_OK)
-            if (!list_push(c, db ? &pending : &items, k, klen))
-                break;
-        roster_iter_close(&it);
-    }
-    for (struct jid_list *e = items; e; e = e->next) {
-        struct im_item old;
-        bool pend = false;
-        if (im_item_load(c, owner, e->jid, &old) == HERALD_OK &&
-            im_pending_exists(c, owner, e->jid, &pend) == HERALD_OK)
-            im_sub_removed(c, owner, e->jid, &old, pend);
-    }
-    for (struct jid_list *e = pending; e; e = e->next) {
-        bool pend = false;
-        struct im_item none = {0};
-        if (im_pending_exists(c, owner, e->jid, &pend) == HERALD_OK && pend)
-            im_sub_removed(c, owner, e->jid, &none, true);
-    }
-    t = im_ctx_write(c);
-    enum herald_rc rc = t ? roster_forget(t, owner) : HERALD_EIO;
-    if (rc)
-        im_ctx_fail(c, "anonymous roster delete", rc);
-}
-
 void im_pres_session_end(struct im_ctx *c, struct session *s)
 {
     const char *owner = im_bare_of(c, s);
@@ -557,8 +500,15 @@ void im_pres_session_end(struct im_ctx *c, struct session *s)
     }
     go_unavailable(c, s, owner, n, false);
     struct session *head = router_sessions_of(c->srv->router, owner, strlen(owner));
-    if (s->anonymous && head == s && s->next_res == NULL)
-        forget_anonymous(c, owner);
+    if (s->anonymous && head == s && s->next_res == NULL) {
+        /* An anonymous account lives as long as its last session: its roster goes with
+         * it, and its contacts hear what removing each item would tell them (§2.5.2). */
+        im_sub_cancel_all(c, owner);
+        struct store_txn *t = im_ctx_write(c);
+        enum herald_rc rc = t ? roster_forget(t, owner) : HERALD_EIO;
+        if (rc)
+            im_ctx_fail(c, "anonymous roster delete", rc);
+    }
 }
 
 /* ---- the user's server: directed presence and probes ---- */

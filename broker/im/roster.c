@@ -189,7 +189,7 @@ static void roster_get(struct im_ctx *c, const struct stanza *st, struct xml_nod
     }
     struct xml_node *res = query_elem(c, ver);
     struct roster_iter it;
-    if (res == NULL || (rc = roster_iter_open(t, STORE_DB_ROSTER, owner, &it)) != HERALD_OK) {
+    if (res == NULL || roster_iter_open(t, STORE_DB_ROSTER, owner, &it) != HERALD_OK) {
         im_out_error(c, st, "internal-server-error", NULL, 0);
         return;
     }

@@ -480,3 +480,50 @@ void im_sub_removed(struct im_ctx *c, const char *owner, const char *contact,
     if ((sub & ROSTER_SUB_FROM) || pending_in)
         route_new(c, owner, contact, IM_UNSUBSCRIBED);
 }
+
+void im_sub_cancel_all(struct im_ctx *c, const char *owner)
+{
+    struct im_jid_list *items = NULL, *pending = NULL;
+    struct roster_iter it;
+    const char *k;
+    size_t klen;
+    const void *v;
+    size_t vlen;
+    struct store_txn *t = im_ctx_read(c);
+    enum herald_rc rc = t ? HERALD_OK : HERALD_EIO;
+    /* Collect first: nothing may write while a cursor is open. */
+    for (int db = 0; rc == HERALD_OK && db < 2; db++) {
+        struct im_jid_list **l = db ? &pending : &items;
+        if ((rc = roster_iter_open(t, db ? STORE_DB_PENDING : STORE_DB_ROSTER, owner, &it)))
+            break;
+        while ((rc = roster_iter_next(&it, &k, &klen, &v, &vlen)) == HERALD_OK)
+            if (!im_jid_list_push(c, l, k, klen)) {
+                rc = HERALD_ENOMEM;
+                break;
+            }
+        roster_iter_close(&it);
+        if (rc == HERALD_ENOTFOUND)
+            rc = HERALD_OK;
+    }
+    if (rc) {
+        /* Telling only some contacts would leave the others' rosters wrong. */
+        im_ctx_fail(c, "roster read", rc);
+        return;
+    }
+    for (struct im_jid_list *e = items; e && rc == HERALD_OK; e = e->next) {
+        struct im_item old;
+        bool pend = false;
+        if ((rc = im_item_load(c, owner, e->jid, &old)) == HERALD_OK &&
+            (rc = im_pending_exists(c, owner, e->jid, &pend)) == HERALD_OK)
+            im_sub_removed(c, owner, e->jid, &old, pend);
+    }
+    /* Requests from contacts not in the roster: each is denied. */
+    for (struct im_jid_list *e = pending; e && rc == HERALD_OK; e = e->next) {
+        bool pend = false;
+        struct im_item none = {0};
+        if ((rc = im_pending_exists(c, owner, e->jid, &pend)) == HERALD_OK && pend)
+            im_sub_removed(c, owner, e->jid, &none, true);
+    }
+    if (rc)
+        im_ctx_fail(c, "roster read", rc);
+}

@@ -34,7 +34,7 @@
  * SIGN becomes one ASCII octet), so a longer raw part cannot fit JID_PART_MAX afterwards.
  * Rejecting it early bounds the Unicode work a hostile peer can ask for.
  */
-#define JID_RAW_PART_MAX  (4 * JID_PART_MAX)
+#define JID_RAW_PART_MAX  ((size_t)4 * JID_PART_MAX)
 #define JID_DNS_LABEL_MAX 63
 #define JID_DNS_NAME_MAX  253
 
@@ -288,17 +288,25 @@ enum herald_rc jid_prep_domain(struct arena *a, const char *s, size_t len, const
     return jid_domain_ascii(a, s, len, out);
 }
 
-enum herald_rc jid_prep_local(struct arena *a, const char *s, size_t len, const char **out)
+/* A localpart or resourcepart: the raw bound, the PRECIS profile, then JID_PART_MAX. */
+static enum herald_rc jid_prep_part(struct arena *a, enum precis_profile profile, const char *s,
+                                    size_t len, const char **out, size_t *outlen)
 {
     if (s == NULL || len == 0 || len > JID_RAW_PART_MAX)
         return HERALD_EINVAL;
+    enum herald_rc rc = precis_enforce(a, profile, s, len, out, outlen);
+    if (rc == HERALD_OK && *outlen > JID_PART_MAX)
+        return HERALD_EINVAL;
+    return rc;
+}
+
+enum herald_rc jid_prep_local(struct arena *a, const char *s, size_t len, const char **out)
+{
     const char *p;
     size_t n;
-    enum herald_rc rc = precis_enforce(a, PRECIS_USERNAME_CASE_MAPPED, s, len, &p, &n);
+    enum herald_rc rc = jid_prep_part(a, PRECIS_USERNAME_CASE_MAPPED, s, len, &p, &n);
     if (rc != HERALD_OK)
         return rc;
-    if (n > JID_PART_MAX)
-        return HERALD_EINVAL;
     for (size_t i = 0; i < n; i++) {
         switch (p[i]) { /* RFC 7622 §3.3.1, checked after preparation (width mapping) */
         case '"':
@@ -320,17 +328,8 @@ enum herald_rc jid_prep_local(struct arena *a, const char *s, size_t len, const 
 
 enum herald_rc jid_prep_resource(struct arena *a, const char *s, size_t len, const char **out)
 {
-    if (s == NULL || len == 0 || len > JID_RAW_PART_MAX)
-        return HERALD_EINVAL;
-    const char *p;
     size_t n;
-    enum herald_rc rc = precis_enforce(a, PRECIS_OPAQUE_STRING, s, len, &p, &n);
-    if (rc != HERALD_OK)
-        return rc;
-    if (n > JID_PART_MAX)
-        return HERALD_EINVAL;
-    *out = p;
-    return HERALD_OK;
+    return jid_prep_part(a, PRECIS_OPAQUE_STRING, s, len, out, &n);
 }
 
 enum herald_rc jid_parse_n(struct arena *a, const char *s, size_t len, struct jid *out)

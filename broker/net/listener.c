@@ -16,7 +16,7 @@
 #include "herald/server.h"
 #include "net_int.h"
 
-#define AUTH_FAILURE_MEMORY_MS (10 * 60 * 1000)
+#define AUTH_FAILURE_MEMORY_MS (10ULL * 60 * 1000)
 #define AUTH_DELAY_CAP_MS      30000
 
 static const char *kind_name(enum listener_kind k)
@@ -234,8 +234,14 @@ static enum herald_rc listen_one(struct net *n, const char *endpoint, enum liste
     n->nlisteners++;
     /* The listener array may move on realloc: point callbacks at the final slots later. */
     struct sockaddr_storage bound;
+    memset(&bound, 0, sizeof(bound)); /* the analyzer cannot see getsockname() fill it */
     socklen_t blen = sizeof(bound);
-    getsockname(evconnlistener_get_fd(l->lev), (struct sockaddr *)&bound, &blen);
+    if (getsockname(evconnlistener_get_fd(l->lev), (struct sockaddr *)&bound, &blen) != 0) {
+        /* Without the bound port the ready file could not say where we listen. */
+        log_error("getsockname() failed on %s (%s): %s", endpoint, kind_name(kind),
+                  strerror(errno));
+        return HERALD_EIO;
+    }
     addr_string((struct sockaddr *)&bound, l->addr, sizeof(l->addr));
     l->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
                                                 : ((struct sockaddr_in *)&bound)->sin_port);

@@ -59,13 +59,15 @@ static enum herald_rc tls_make_self_signed(const struct herald_config *cfg, cons
         goto out;
     }
     BN_free(bn);
-    X509_set_version(x, 2);
-    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(x), 10L * 365 * 24 * 3600);
-    X509_set_pubkey(x, pkey);
     X509_NAME *name = X509_get_subject_name(x);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)domain, -1, -1, 0);
-    X509_set_issuer_name(x, name);
+    /* Each of these allocates: a failure would leave a certificate nobody can verify. */
+    if (!X509_set_version(x, 2) || !X509_gmtime_adj(X509_getm_notBefore(x), -3600) ||
+        !X509_gmtime_adj(X509_getm_notAfter(x), 10L * 365 * 24 * 3600) ||
+        !X509_set_pubkey(x, pkey) || name == NULL ||
+        !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)domain, -1,
+                                    -1, 0) ||
+        !X509_set_issuer_name(x, name))
+        goto out;
     char san[4096];
     size_t sl = (size_t)snprintf(san, sizeof(san), "DNS:%s,DNS:*.%s", domain, domain);
     for (size_t i = 0; i < cfg->pubsub_services.n && sl < sizeof(san); i++) {

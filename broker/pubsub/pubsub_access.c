@@ -17,15 +17,11 @@
 
 /* Does any owner of n grant `bare` presence access (a from/both subscription), or list it
  * in one of the allowed roster groups? */
-static bool owners_grant(struct pubsub_service *svc, const struct pubsub_node *n,
-                         const char *bare, bool by_group)
+static bool owners_grant(struct pubsub_service *svc, const struct pubsub_node *n, const char *bare,
+                         bool by_group)
 {
     size_t pos = 0;
-    void *v;
-    while (hmap_iter(&n->affs, &pos, NULL, NULL, &v)) {
-        const struct pubsub_affentry *e = v;
-        if (e->aff != PUBSUB_AFF_OWNER)
-            continue;
+    for (const struct pubsub_affentry *e; (e = pubsub_node_next_owner(n, &pos));) {
         if (by_group) {
             if (im_roster_in_groups(svc->srv, e->jid, bare,
                                     (const char *const *)n->cfg.roster_groups_allowed.v,
@@ -38,22 +34,6 @@ static bool owners_grant(struct pubsub_service *svc, const struct pubsub_node *n
         if (im_roster_relation(svc->srv, e->jid, bare, &sub, &in_roster) == HERALD_OK &&
             (sub == IM_SUB_FROM || sub == IM_SUB_BOTH))
             return true;
-    }
-    return false;
-}
-
-static bool has_subscription(const struct pubsub_node *n, const char *bare)
-{
-    /* Any subscribed JID with this bare JID (bare or full) counts (§6.5.1). */
-    size_t blen = strlen(bare);
-    for (size_t i = 0; i < n->nsubscribers; i++) {
-        const struct pubsub_subscriber *s = n->subscribers[i];
-        if (s->jid_len < blen || memcmp(s->jid, bare, blen) != 0 ||
-            (s->jid[blen] != '\0' && s->jid[blen] != '/'))
-            continue;
-        for (uint32_t j = 0; j < s->nsubs; j++)
-            if (s->subs[j].state == PUBSUB_SUB_SUBSCRIBED)
-                return true;
     }
     return false;
 }
@@ -79,8 +59,9 @@ enum pubsub_access_verdict pubsub_access_check(struct pubsub_service *svc,
             return PUBSUB_NEEDS_APPROVAL;
         /* Notifications go only to approved subscriptions (the caller checks the state);
          * retrieval needs one. */
-        return op == PUBSUB_OP_NOTIFY || has_subscription(n, bare) ? PUBSUB_ALLOW
-                                                                   : PUBSUB_DENY_NOT_SUBSCRIBED;
+        return op == PUBSUB_OP_NOTIFY || pubsub_bare_subscribed(svc, n, bare)
+                   ? PUBSUB_ALLOW
+                   : PUBSUB_DENY_NOT_SUBSCRIBED;
     case PUBSUB_ACCESS_WHITELIST:
         return PUBSUB_DENY_WHITELIST;
     }

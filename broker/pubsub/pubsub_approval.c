@@ -9,9 +9,7 @@
  * that is still pending. Anything else is ignored (and logged at info): a message cannot be
  * answered with an error that would help a forger.
  *
- * Also the notifications of the subscription and affiliation changes owners make (§8.6,
- * §8.8.4, §8.9.4, "Notification of Subscription State Changes"), and the subscription
- * writes those changes share (pubsub_int.h: pubsub_subops_*, pubsub_changes_*).
+ * An answer's changes are stored, applied and notified by pubsub_changes.c.
  *
  * The command keeps no session state: its sessionid is handed out and echoed, and the second
  * stage (the submitted form naming a node) is checked on its own.
@@ -27,228 +25,10 @@
 #include "pubsub_int.h"
 
 #define NS_SUB_AUTH      PUBSUB_NS "#subscribe_authorization"
-#define NODE_GET_PENDING PUBSUB_NS "#get-pending"
 #define GET_PENDING_NAME "Get pending subscription requests"
 #define SESSION_PREFIX   "pubsub-get-pending:"
 #define MAX_OWNED_SCAN   1024 /* nodes of one owner the first stage looks at */
 #define MAX_FORMS_RESENT 256  /* approval forms one second stage sends */
-
-/* ---- notifications of changes ---- */
-
-struct change_note {
-    char *jid;
-    char subid[PUBSUB_SUBID_LEN + 1];
-    bool is_aff;
-    unsigned value; /* enum pubsub_substate, or enum pubsub_aff when is_aff */
-    bool send_last;
-};
-
-struct pubsub_changes {
-    struct pubsub_service *svc;
-    char *node;
-    struct change_note *v;
-    size_t n, cap;
-};
-
-struct pubsub_changes *pubsub_changes_new(struct pubsub_service *svc, const char *node)
-{
-    struct pubsub_changes *c = calloc(1, sizeof(*c));
-    if (c == NULL || (c->node = strdup(node)) == NULL) {
-        free(c);
-        return NULL;
-    }
-    c->svc = svc;
-    return c;
-}
-
-static struct change_note *changes_push(struct pubsub_changes *c, const char *jid)
-{
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? 2 * c->cap : 8;
-        struct change_note *v = realloc(c->v, cap * sizeof(*v));
-        if (v == NULL)
-            goto oom;
-        c->v = v;
-        c->cap = cap;
-    }
-    struct change_note *e = &c->v[c->n];
-    memset(e, 0, sizeof(*e));
-    if ((e->jid = strdup(jid)) == NULL)
-        goto oom;
-    c->n++;
-    return e;
-oom:
-    log_warn("pubsub %s: out of memory, a change notification to %s is dropped", c->node, jid);
-    return NULL;
-}
-
-void pubsub_changes_add_sub(struct pubsub_changes *c, const char *jid, const char *subid,
-                            enum pubsub_substate state, bool send_last)
-{
-    struct change_note *e = c ? changes_push(c, jid) : NULL;
-    if (e == NULL)
-        return;
-    snprintf(e->subid, sizeof(e->subid), "%s", subid ? subid : "");
-    e->value = state;
-    e->send_last = send_last;
-}
-
-void pubsub_changes_add_aff(struct pubsub_changes *c, const char *bare, enum pubsub_aff aff)
-{
-    struct change_note *e = c ? changes_push(c, bare) : NULL;
-    if (e == NULL)
-        return;
-    e->is_aff = true;
-    e->value = aff;
-}
-
-static void changes_free(struct pubsub_changes *c)
-{
-    if (c == NULL)
-        return;
-    for (size_t i = 0; i < c->n; i++)
-        free(c->v[i].jid);
-    free(c->v);
-    free(c->node);
-    free(c);
-}
-
-/* "<message from='svc' to='jid' id='...'>" with the node's notification type. */
-static struct xml_node *notice_new(struct arena *a, struct pubsub_service *svc,
-                                   const struct pubsub_node *n, const char *to)
-{
-    char id[40];
-    pubsub_next_msgid(svc, id);
-    struct xml_node *m = xml_elem_new(a, XMPP_NS_CLIENT, "message");
-    if (m == NULL || xml_set_attr(a, m, "from", svc->jid) || xml_set_attr(a, m, "to", to) ||
-        xml_set_attr(a, m, "id", id) ||
-        (n->cfg.notification_type == PUBSUB_NOTIFY_HEADLINE &&
-         xml_set_attr(a, m, "type", "headline")))
-        return NULL;
-    return m;
-}
-
-void pubsub_notify_substate(struct pubsub_service *svc, const struct pubsub_node *n,
-                            const char *jid, const char *subid, enum pubsub_substate state)
-{
-    struct arena *a = arena_new(0);
-    struct xml_node *m = a ? notice_new(a, svc, n, jid) : NULL;
-    struct xml_node *ev = m ? xml_add_child(a, m, PUBSUB_NS_EVENT, "event") : NULL;
-    struct xml_node *s = ev ? xml_add_child(a, ev, PUBSUB_NS_EVENT, "subscription") : NULL;
-    if (s && xml_set_attr(a, s, "node", n->name) == HERALD_OK &&
-        xml_set_attr(a, s, "jid", jid) == HERALD_OK &&
-        (subid == NULL || *subid == '\0' || xml_set_attr(a, s, "subid", subid) == HERALD_OK) &&
-        xml_set_attr(a, s, "subscription", pubsub_substate_name(state)) == HERALD_OK)
-        pubsub_send_message(svc, m);
-    else
-        log_warn("pubsub %s: out of memory, no subscription notification to %s", n->name, jid);
-    arena_free(&a);
-}
-
-/* §8.9.4: the modified affiliation, as in the example (with the element name spelt right). */
-static void notify_aff(struct pubsub_service *svc, const struct pubsub_node *n, const char *bare,
-                       enum pubsub_aff aff)
-{
-    struct arena *a = arena_new(0);
-    struct xml_node *m = a ? notice_new(a, svc, n, bare) : NULL;
-    struct xml_node *ps = m ? xml_add_child(a, m, PUBSUB_NS, "pubsub") : NULL;
-    struct xml_node *l = ps ? xml_add_child(a, ps, PUBSUB_NS, "affiliations") : NULL;
-    struct xml_node *e = l ? xml_add_child(a, l, PUBSUB_NS, "affiliation") : NULL;
-    if (e && xml_set_attr(a, l, "node", n->name) == HERALD_OK &&
-        xml_set_attr(a, e, "jid", bare) == HERALD_OK &&
-        xml_set_attr(a, e, "affiliation", pubsub_aff_name(aff)) == HERALD_OK)
-        pubsub_send_message(svc, m);
-    else
-        log_warn("pubsub %s: out of memory, no affiliation notification to %s", n->name, bare);
-    arena_free(&a);
-}
-
-void pubsub_changes_run_cb(struct server *srv, void *ctx, enum herald_rc rc)
-{
-    struct pubsub_changes *c = ctx;
-    struct pubsub_node *n;
-    (void)srv;
-    if (c == NULL)
-        return;
-    /* The node may have been deleted by a later request of the same turn: then its
-     * deletion notice is all its subscribers hear. */
-    if (rc == HERALD_OK && c->n && pubsub_node_get(c->svc, c->node, &n) == HERALD_OK) {
-        for (size_t i = 0; i < c->n; i++) {
-            const struct change_note *e = &c->v[i];
-            if (e->is_aff) {
-                notify_aff(c->svc, n, e->jid, (enum pubsub_aff)e->value);
-                continue;
-            }
-            pubsub_notify_substate(c->svc, n, e->jid, e->subid, (enum pubsub_substate)e->value);
-            /* pubsub#notify_sub: the owners hear of it too. */
-            pubsub_notify_owners_sub(c->svc, n, e->jid, e->subid, (enum pubsub_substate)e->value);
-            /* Item Caching: an approved subscriber gets the last item like a new one. */
-            if (e->send_last && n->cfg.send_last_published_item != PUBSUB_SEND_LAST_NEVER)
-                pubsub_send_last_item(c->svc, n, e->jid, e->subid);
-        }
-    }
-    changes_free(c);
-}
-
-void pubsub_changes_commit_cb(void *arg, enum herald_rc rc)
-{
-    struct pubsub_changes *c = arg;
-    if (rc != HERALD_OK && c)
-        pubsub_registry_invalidate(c->svc->reg);
-    pubsub_changes_run_cb(NULL, c, rc);
-}
-
-/* ---- subscription writes ---- */
-
-static struct pubsub_sub *sub_find(struct pubsub_subscriber *s, const char *subid)
-{
-    for (uint32_t i = 0; s && i < s->nsubs; i++)
-        if (strcmp(s->subs[i].subid, subid) == 0)
-            return &s->subs[i];
-    return NULL;
-}
-
-enum herald_rc pubsub_subops_store(struct store_txn *t, const struct pubsub_service *svc,
-                                   const struct pubsub_node *n, const struct pubsub_subop *ops,
-                                   size_t nops)
-{
-    enum herald_rc rc = HERALD_OK;
-    for (size_t i = 0; i < nops && rc == HERALD_OK; i++) {
-        const struct pubsub_subop *op = &ops[i];
-        if (op->to == PUBSUB_SUB_NONE)
-            rc = pubsub_store_sub_del(t, svc->jid, n->name, op->jid, op->subid);
-        else
-            rc = pubsub_store_sub_put(t, svc->jid, n->name, op->jid, op->subid, (uint8_t)op->to,
-                                      &op->opts);
-    }
-    return rc;
-}
-
-bool pubsub_subops_apply(struct pubsub_node *n, const struct pubsub_subop *ops, size_t nops,
-                         struct pubsub_changes *c)
-{
-    bool ok = true;
-    for (size_t i = 0; i < nops; i++) {
-        const struct pubsub_subop *op = &ops[i];
-        bool activated = op->to == PUBSUB_SUB_SUBSCRIBED &&
-                         (op->from == PUBSUB_SUB_NONE || op->from == PUBSUB_SUB_PENDING);
-        pubsub_changes_add_sub(c, op->jid, op->subid, op->to, activated);
-        if (!ok)
-            continue;
-        if (op->to == PUBSUB_SUB_NONE) {
-            pubsub_node_remove_sub(n, op->jid, op->subid);
-        } else if (op->from == PUBSUB_SUB_NONE) {
-            struct pubsub_sub sub = {.state = op->to, .opts = op->opts};
-            memcpy(sub.subid, op->subid, sizeof(sub.subid));
-            ok = pubsub_node_add_sub(n, op->jid, &sub) == HERALD_OK;
-        } else {
-            struct pubsub_sub *sub = sub_find(pubsub_node_subscriber(n, op->jid), op->subid);
-            if (sub)
-                sub->state = op->to;
-        }
-    }
-    return ok;
-}
 
 /* ---- §8.6 the approval request ---- */
 
@@ -301,12 +81,8 @@ void pubsub_request_approval(struct pubsub_service *svc, struct pubsub_node *n, 
                              const char *subid)
 {
     size_t pos = 0;
-    void *v;
-    while (hmap_iter(&n->affs, &pos, NULL, NULL, &v)) {
-        const struct pubsub_affentry *e = v;
-        if (e->aff == PUBSUB_AFF_OWNER)
-            send_approval_form(svc, n, e->jid, jid, subid);
-    }
+    for (const struct pubsub_affentry *e; (e = pubsub_node_next_owner(n, &pos));)
+        send_approval_form(svc, n, e->jid, jid, subid);
 }
 
 /* ---- §8.6 the owner's answer ---- */
@@ -383,23 +159,10 @@ void pubsub_handle_owner_message(struct pubsub_service *svc, struct stanza *st)
         return;
     }
     struct pubsub_changes *c = pubsub_changes_new(svc, n->name);
-    struct store_txn *t;
-    enum herald_rc rc = c ? store_begin(svc->srv->store, &t) : HERALD_ENOMEM;
-    if (rc == HERALD_OK) {
-        rc = pubsub_subops_store(t, svc, n, ops, nops);
-        if (rc)
-            store_abort(&t);
-        else
-            rc = store_commit(&t);
-    }
-    if (rc) {
-        log_error("pubsub %s: storing an approval answer: %s", node, herald_rc_str(rc));
-        pubsub_changes_run_cb(svc->srv, c, rc);
+    if (c == NULL || pubsub_changes_commit(svc, &n, NULL, 0, ops, nops, c)) {
+        log_error("pubsub %s: cannot store an approval answer from %s", node, from);
+        pubsub_changes_run_cb(svc->srv, c, HERALD_ENOMEM);
         return;
-    }
-    if (!pubsub_subops_apply(n, ops, nops, c)) {
-        log_warn("pubsub %s: out of memory applying an approval; the node reloads", node);
-        pubsub_node_evict(svc, n);
     }
     log_info("pubsub %s: %s %s the subscription of %s to '%s'", svc->jid, from,
              allow ? "approved" : "denied", jid, node);
@@ -432,15 +195,6 @@ static bool add_note(struct arena *a, struct xml_node *c, const char *type, cons
     struct xml_node *note = xml_add_child(a, c, NS_COMMANDS, "note");
     return note && xml_set_attr(a, note, "type", type) == HERALD_OK &&
            xml_add_text(a, note, text, strlen(text)) == HERALD_OK;
-}
-
-static bool has_pending(const struct pubsub_node *n)
-{
-    for (size_t i = 0; i < n->nsubscribers; i++)
-        for (uint32_t j = 0; j < n->subscribers[i]->nsubs; j++)
-            if (n->subscribers[i]->subs[j].state == PUBSUB_SUB_PENDING)
-                return true;
-    return false;
 }
 
 struct owned_ctx {
@@ -496,7 +250,7 @@ static void get_pending_nodes(struct pubsub_req *r, const char *sessionid)
         if (rc)
             goto fail;
         /* The XEP allows listing only nodes that have requests pending. */
-        if (has_pending(n)) {
+        if (n->npending) {
             if (forms_field_add_option(a, fl, NULL, n->name))
                 goto oom;
             options++;
@@ -555,12 +309,9 @@ static void get_pending_send(struct pubsub_req *r, const char *sessionid, struct
         command_error(r, "forbidden", NULL);
         return;
     }
-    size_t sent = 0, pending = 0;
-    for (size_t i = 0; i < n->nsubscribers; i++)
-        for (uint32_t j = 0; j < n->subscribers[i]->nsubs; j++)
-            pending += n->subscribers[i]->subs[j].state == PUBSUB_SUB_PENDING;
+    size_t sent = 0;
     struct xml_node *c = command_reply(r, sessionid, "completed");
-    if (c == NULL || (pending > MAX_FORMS_RESENT &&
+    if (c == NULL || (n->npending > MAX_FORMS_RESENT &&
                       !add_note(a, c, "warn",
                                 "Only the first 256 pending requests were sent; answer them "
                                 "and run the command again for the others."))) {
@@ -568,7 +319,7 @@ static void get_pending_send(struct pubsub_req *r, const char *sessionid, struct
         return;
     }
     router_reply_result(r->srv, r->st, c);
-    for (size_t i = 0; i < n->nsubscribers && sent < MAX_FORMS_RESENT; i++) {
+    for (size_t i = 0; i < n->nsubscribers && sent < MAX_FORMS_RESENT && sent < n->npending; i++) {
         const struct pubsub_subscriber *s = n->subscribers[i];
         for (uint32_t j = 0; j < s->nsubs && sent < MAX_FORMS_RESENT; j++) {
             if (s->subs[j].state != PUBSUB_SUB_PENDING)
@@ -645,12 +396,6 @@ static struct xml_node *disco_identity(struct arena *a, struct xml_node *q, cons
     return id;
 }
 
-static bool disco_feature(struct arena *a, struct xml_node *q, const char *var)
-{
-    struct xml_node *f = xml_add_child(a, q, NS_DISCO_INFO, "feature");
-    return f && xml_set_attr(a, f, "var", var) == HERALD_OK;
-}
-
 bool pubsub_commands_disco(struct pubsub_req *r, const char *nodename, bool items)
 {
     struct arena *a = r->a;
@@ -670,7 +415,7 @@ bool pubsub_commands_disco(struct pubsub_req *r, const char *nodename, bool item
         ok = disco_identity(a, q, "command-list", "Commands") != NULL;
     } else if (ok) {
         ok = disco_identity(a, q, "command-node", GET_PENDING_NAME) &&
-             disco_feature(a, q, NS_COMMANDS) && disco_feature(a, q, NS_XDATA);
+             pubsub_disco_feature(a, q, NS_COMMANDS) && pubsub_disco_feature(a, q, NS_XDATA);
     }
     if (ok)
         router_reply_result(r->srv, r->st, q);

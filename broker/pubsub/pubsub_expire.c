@@ -10,9 +10,9 @@
  * node items are in publication order and their stamps grow with it, so the walk stops at
  * the first live item.
  *
- * Node records are walked with a cursor on STORE_DB_NODES, whose keys are
- * "service \0 node" (schemas/store.md): only names are read, the configuration comes
- * from the node cache or pubsub_store_node_get.
+ * Node records are walked by name (pubsub_store_nodes_each from the last name looked at):
+ * only names are read, the configuration comes from the node cache or pubsub_store_node_get,
+ * so the sweep does not load every node into memory.
  */
 #include <event2/event.h>
 #include <stdlib.h>
@@ -36,57 +36,32 @@ struct pubsub_expiry {
 
 /* ---- the node names of one tick ---- */
 
-struct names {
-    char **v;
-    size_t n;
+struct names_ctx {
+    struct pubsub_names *out;
+    size_t max;
+    bool oom;
 };
 
-static void names_free(struct names *l)
+static bool names_cb(void *arg, const char *name, size_t len)
 {
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i]);
-    free(l->v);
-    l->v = NULL;
-    l->n = 0;
+    struct names_ctx *x = arg;
+    x->oom = !pubsub_names_add(x->out, name, len);
+    return !x->oom && x->out->n < x->max;
 }
 
 /* Up to max node names of svc after `after` (NULL: from the first), in key order. */
 static enum herald_rc names_after(struct store *st, const char *svc, const char *after, size_t max,
-                                  struct names *out)
+                                  struct pubsub_names *out)
 {
     struct store_txn *t;
-    struct store_cursor *c;
-    size_t plen = strlen(svc) + 1; /* "svc\0" */
+    struct names_ctx x = {out, max, false};
     enum herald_rc rc = store_read(st, &t);
-    if (rc || (rc = store_cursor_open(t, STORE_DB_NODES, svc, plen, &c)))
-        return rc;
-    /* "name\0" sorts just after "name" and before any longer name starting with it. */
-    rc = after ? store_cursor_first(c, after, strlen(after) + 1) : store_cursor_first(c, NULL, 0);
-    out->v = calloc(max, sizeof(*out->v));
-    if (out->v == NULL)
+    if (rc == HERALD_OK)
+        rc = pubsub_store_nodes_each(t, svc, after, names_cb, &x);
+    if (rc == HERALD_OK && x.oom)
         rc = HERALD_ENOMEM;
-    while (rc == HERALD_OK && out->n < max) {
-        const void *key;
-        size_t klen;
-        if ((rc = store_cursor_get(c, &key, &klen, NULL, NULL)))
-            break;
-        if (klen > plen && klen - plen <= PUBSUB_NODE_MAX) {
-            char *name = malloc(klen - plen + 1);
-            if (name == NULL) {
-                rc = HERALD_ENOMEM;
-                break;
-            }
-            memcpy(name, (const char *)key + plen, klen - plen);
-            name[klen - plen] = '\0';
-            out->v[out->n++] = name;
-        }
-        rc = store_cursor_next(c);
-    }
-    store_cursor_close(&c);
-    if (rc == HERALD_ENOTFOUND)
-        rc = HERALD_OK;
     if (rc)
-        names_free(out);
+        pubsub_names_free(out);
     return rc;
 }
 
@@ -96,7 +71,7 @@ struct expired {
     const struct pubsub_config *cfg;
     int64_t now;
     size_t max;
-    struct names ids;
+    struct pubsub_names ids;
     bool oom;
 };
 
@@ -105,66 +80,8 @@ static bool expired_cb(void *arg, const struct pubsub_store_item *it)
     struct expired *x = arg;
     if (!pubsub_item_expired(x->cfg, it->ts_us, x->now) || x->ids.n >= x->max)
         return false;
-    char *id = malloc(it->id_len + 1);
-    if (id == NULL) {
-        x->oom = true;
-        return false;
-    }
-    memcpy(id, it->id, it->id_len);
-    id[it->id_len] = '\0';
-    x->ids.v[x->ids.n++] = id;
-    return true;
-}
-
-/* The retractions of one node, told after the commit. */
-struct retracted {
-    struct pubsub_registry *reg;
-    struct pubsub_service *svc;
-    char *node;
-    struct pubsub_event ev;
-};
-
-static void retracted_cb(void *arg, enum herald_rc rc)
-{
-    struct retracted *r = arg;
-    struct pubsub_node *n;
-    if (rc != HERALD_OK)
-        pubsub_registry_invalidate(r->reg); /* nothing of the turn is stored */
-    else if (pubsub_node_get(r->svc, r->node, &n) == HERALD_OK && n->cfg.deliver_notifications)
-        pubsub_notify_node(r->svc, n, &r->ev, PUBSUB_NOTIFY_ITEMS);
-    pubsub_event_release(&r->ev);
-    free(r->node);
-    free(r);
-}
-
-/* One <event/> with a <retract/> per deleted item. */
-static struct retracted *retracted_new(struct pubsub_registry *reg, struct pubsub_service *svc,
-                                       const struct pubsub_node *n, const struct names *ids)
-{
-    struct buf b;
-    buf_init(&b, 0);
-    buf_append_str(&b, "<event xmlns='" PUBSUB_NS_EVENT "'><items node='");
-    buf_append_xml_attr_escaped(&b, n->name, strlen(n->name));
-    buf_append_str(&b, "'>");
-    for (size_t i = 0; i < ids->n; i++) {
-        buf_append_str(&b, "<retract id='");
-        buf_append_xml_attr_escaped(&b, ids->v[i], strlen(ids->v[i]));
-        buf_append_str(&b, "'/>");
-    }
-    buf_append_str(&b, "</items></event>");
-    struct retracted *r = calloc(1, sizeof(*r));
-    if (b.err || r == NULL || (r->node = strdup(n->name)) == NULL ||
-        pubsub_event_build(svc, n, b.data, b.len, &r->ev)) {
-        if (r)
-            free(r->node);
-        free(r);
-        buf_cleanup(&b);
-        return NULL;
-    }
-    buf_cleanup(&b);
-    r->reg = reg;
-    r->svc = svc;
-    return r;
+    x->oom = !pubsub_names_add(&x->ids, it->id, it->id_len);
+    return !x->oom;
 }
 
 /* Does node `name` expire items? From the cache when it is loaded, else from its record
@@ -198,52 +115,32 @@ static void expire_node(struct pubsub_registry *reg, struct pubsub_service *svc,
         store_read(st, &t) != HERALD_OK)
         return;
     struct expired x = {.cfg = &n->cfg, .now = now, .max = *budget};
-    x.ids.v = calloc(*budget, sizeof(*x.ids.v));
-    enum herald_rc rc = x.ids.v
-                            ? pubsub_store_items_each(t, svc->jid, name, false, 0, expired_cb, &x)
-                            : HERALD_ENOMEM;
+    enum herald_rc rc = pubsub_store_items_each(t, svc->jid, name, false, 0, expired_cb, &x);
     if (rc == HERALD_OK && x.oom)
         rc = HERALD_ENOMEM;
+    size_t deleted = 0;
     if (rc == HERALD_OK && x.ids.n > 0) {
         /* The ids were copied: the read snapshot may end with this write. */
-        if ((rc = store_begin(st, &t)) == HERALD_OK) {
+        if ((rc = pubsub_txn_begin(svc, &t)) == HERALD_OK) {
             for (size_t i = 0; rc == HERALD_OK && i < x.ids.n; i++) {
                 rc = pubsub_store_item_del(t, svc->jid, name, x.ids.v[i]);
+                deleted += rc == HERALD_OK;
                 if (rc == HERALD_ENOTFOUND)
                     rc = HERALD_OK;
             }
-            if (rc)
-                store_abort(&t);
-            else
-                rc = store_commit(&t);
+            rc = pubsub_txn_end(&t, rc);
         }
     }
-    if (rc) {
+    if (rc)
         log_error("pubsub: cannot expire items of %s/%s: %s", svc->jid, name, herald_rc_str(rc));
-        names_free(&x.ids);
-        return;
+    if (rc == HERALD_OK && x.ids.n > 0) {
+        *budget -= x.ids.n;
+        n->nitems = n->nitems > deleted ? n->nitems - deleted : 0;
+        log_debug("pubsub: %zu item(s) of %s/%s expired", x.ids.n, svc->jid, name);
+        /* §7.2.2.1 as for a retraction: subscribers hear of it when the node says so. */
+        pubsub_retractions_queue(svc, n, &x.ids);
     }
-    if (x.ids.n == 0) {
-        names_free(&x.ids);
-        return;
-    }
-    *budget -= x.ids.n;
-    n->nitems = n->nitems > x.ids.n ? n->nitems - x.ids.n : 0;
-    log_debug("pubsub: %zu item(s) of %s/%s expired", x.ids.n, svc->jid, name);
-    /* §7.2.2.1 as for a retraction: subscribers hear of it when the node says so. */
-    struct retracted *r = NULL;
-    if (n->cfg.notify_retract && n->cfg.deliver_notifications && n->nsubscribers) {
-        r = retracted_new(reg, svc, n, &x.ids);
-        if (r == NULL)
-            log_error("pubsub: out of memory telling subscribers of %s of expired items", name);
-    }
-    names_free(&x.ids);
-    if (r && store_on_commit(st, retracted_cb, r)) {
-        log_error("pubsub: cannot queue the retractions of expired items of %s", name);
-        pubsub_event_release(&r->ev);
-        free(r->node);
-        free(r);
-    }
+    pubsub_names_free(&x.ids);
 }
 
 /* ---- the tick ---- */
@@ -258,7 +155,7 @@ static void expire_tick_cb(evutil_socket_t fd, short what, void *arg)
     /* At most one pass over every service per tick (the first resumes mid-service). */
     for (size_t pass = 0; pass <= reg->nsvcs && nodes > 0 && items > 0; pass++) {
         struct pubsub_service *svc = reg->svcs[e->svc % reg->nsvcs];
-        struct names l = {0};
+        struct pubsub_names l = {0};
         size_t asked = nodes;
         enum herald_rc rc = names_after(reg->srv->store, svc->jid, e->cursor, asked, &l);
         if (rc) {
@@ -276,7 +173,7 @@ static void expire_tick_cb(evutil_socket_t fd, short what, void *arg)
             l.v[i] = NULL;
         }
         bool finished = i == l.n && l.n < asked; /* the service's last node was looked at */
-        names_free(&l);
+        pubsub_names_free(&l);
         if (!finished)
             break;
         free(e->cursor);

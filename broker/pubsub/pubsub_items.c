@@ -2,8 +2,10 @@
  * pubsub_items.c - publish (§7.1) and retract (§7.2). Retrieval is in pubsub_retrieve.c.
  *
  * A publish is acknowledged only after the turn's commit, and only then fanned out:
- * nobody hears of an item a crash could take back. max_items is enforced in the same
- * transaction as the insert (retract-oldest, §7.1.2).
+ * nobody hears of an item a crash could take back. Everything a publish writes goes into
+ * one nested transaction: the node when the publish creates it (§7.1.4), the item, and the
+ * removal of the oldest items beyond max_items (§7.1.2.4); so a publish that fails leaves
+ * no trace, not even the node it would have created.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,7 +91,7 @@ static struct published *published_new(struct pubsub_service *svc, struct pubsub
 
 /* ---- publish ---- */
 
-static bool may_publish(struct pubsub_node *n, const char *bare)
+static bool may_publish(struct pubsub_service *svc, const struct pubsub_node *n, const char *bare)
 {
     enum pubsub_aff aff = pubsub_node_aff(n, bare);
     if (aff == PUBSUB_AFF_OUTCAST)
@@ -99,80 +101,63 @@ static bool may_publish(struct pubsub_node *n, const char *bare)
     switch (n->cfg.publish_model) {
     case PUBSUB_PUBLISH_OPEN:
         return true;
-    case PUBSUB_PUBLISH_SUBSCRIBERS: {
-        size_t blen = strlen(bare);
-        for (size_t i = 0; i < n->nsubscribers; i++) {
-            const struct pubsub_subscriber *s = n->subscribers[i];
-            if (s->jid_len >= blen && memcmp(s->jid, bare, blen) == 0 &&
-                (s->jid[blen] == '\0' || s->jid[blen] == '/'))
-                for (uint32_t j = 0; j < s->nsubs; j++)
-                    if (s->subs[j].state == PUBSUB_SUB_SUBSCRIBED)
-                        return true;
-        }
-        return false;
-    }
+    case PUBSUB_PUBLISH_SUBSCRIBERS:
+        return pubsub_bare_subscribed(svc, n, bare);
     case PUBSUB_PUBLISH_PUBLISHERS:
         return false;
     }
     return false;
 }
 
-struct oldest_ctx {
-    char id[PUBSUB_ITEMID_MAX + 1];
-    bool found;
+/* The writes of one publish, inside the request's nested transaction (a pubsub_write_fn). */
+struct item_write {
+    struct pubsub_service *svc;
+    const char *node;
+    const struct pubsub_config *cfg;
+    uint64_t seq;    /* of the new item */
+    uint64_t nitems; /* the node's items: before, then after */
+    const char *id, *publisher, *payload;
+    size_t plen;
+    struct pubsub_names evicted; /* ItemIDs removed beyond max_items, for retract-oldest */
+    bool oom;
 };
 
+/* The oldest item's ItemID: it goes, and is retracted when the node says so (§7.1.2.4). */
 static bool oldest_cb(void *arg, const struct pubsub_store_item *it)
 {
-    struct oldest_ctx *x = arg;
-    size_t n = it->id_len < PUBSUB_ITEMID_MAX ? it->id_len : PUBSUB_ITEMID_MAX;
-    memcpy(x->id, it->id, n);
-    x->id[n] = '\0';
-    x->found = true;
+    struct item_write *w = arg;
+    w->oom = !pubsub_names_add(&w->evicted, it->id, it->id_len);
     return false;
 }
 
-/*
- * Write the item and evict beyond max_items, in one nested transaction. *count is the
- * node's item count afterwards.
- */
-static enum herald_rc store_published(struct pubsub_service *svc, struct pubsub_node *n,
-                                      const char *id, const char *publisher,
-                                      const char *payload, size_t plen, uint64_t *count)
+static enum herald_rc item_write_cb(struct store_txn *t, void *arg)
 {
-    struct store_txn *t;
+    struct item_write *w = arg;
+    const char *svc = w->svc->jid;
     struct pubsub_store_item old;
-    enum herald_rc rc = store_begin(svc->srv->store, &t);
-    if (rc)
-        return rc;
-    uint64_t c = n->nitems;
-    rc = pubsub_store_item_get(t, svc->jid, n->name, id, &old);
+    enum herald_rc rc = pubsub_store_item_get(t, svc, w->node, w->id, &old);
     if (rc == HERALD_OK) {
         /* Re-publication replaces the item and makes it the newest (§13.1). */
-        rc = pubsub_store_item_del(t, svc->jid, n->name, id);
+        rc = pubsub_store_item_del(t, svc, w->node, w->id);
     } else if (rc == HERALD_ENOTFOUND) {
-        c++;
+        w->nitems++;
         rc = HERALD_OK;
     }
     if (rc == HERALD_OK)
-        rc = pubsub_store_item_put(t, svc->jid, n->name, n->next_seq, id, publisher,
-                                   herald_wall_us(), payload, plen);
-    while (rc == HERALD_OK && c > n->cfg.max_items) {
-        struct oldest_ctx o = {.found = false};
-        rc = pubsub_store_items_each(t, svc->jid, n->name, false, 0, oldest_cb, &o);
-        if (rc || !o.found)
+        rc = pubsub_store_item_put(t, svc, w->node, w->seq, w->id, w->publisher, herald_wall_us(),
+                                   w->payload, w->plen);
+    while (rc == HERALD_OK && w->nitems > w->cfg->max_items) {
+        size_t before = w->evicted.n;
+        rc = pubsub_store_items_each(t, svc, w->node, false, 0, oldest_cb, w);
+        if (rc == HERALD_OK && w->oom)
+            rc = HERALD_ENOMEM;
+        if (rc || w->evicted.n == before)
             break;
-        if ((rc = pubsub_store_item_del(t, svc->jid, n->name, o.id)) == HERALD_OK)
-            c--;
+        rc = pubsub_store_item_del(t, svc, w->node, w->evicted.v[w->evicted.n - 1]);
+        if (rc == HERALD_OK)
+            w->nitems--;
     }
-    if (rc) {
-        store_abort(&t);
-        return rc;
-    }
-    if ((rc = store_commit(&t)))
-        return rc;
-    *count = c;
-    return HERALD_OK;
+    return rc;
 }
 
 /*
@@ -215,38 +200,161 @@ static enum herald_rc apply_preconditions(struct pubsub_config *cfg, const struc
     return pubsub_config_apply_form(cfg, copy, lim, a, err);
 }
 
-/* Auto-create for a publish to a missing node (§7.1.4), the publish-options becoming
- * the configuration (§7.1.5 rule 3). */
-static struct pubsub_node *auto_create(struct pubsub_req *r, const char *name,
-                                       struct xml_node *pubopts)
+/* The configuration of the node a publish to a missing node creates (§7.1.4), the
+ * publish-options becoming the configuration (§7.1.5 rule 3). Nothing is written yet: the
+ * node is created with the item. False after replying with the error. */
+static bool auto_create_config(struct pubsub_req *r, const char *name, struct xml_node *pubopts,
+                               struct pubsub_config *cfg)
 {
     struct pubsub_service *svc = r->svc;
-    struct pubsub_node *n = NULL;
     if (!pubsub_may_create(svc, r->from_bare)) {
         pubsub_reply_error(r, "item-not-found", NULL);
-        return NULL;
+        return false;
     }
-    if (strlen(name) > PUBSUB_NODE_MAX) {
-        pubsub_reply_error(r, "not-acceptable", NULL);
-        return NULL;
+    if (!pubsub_creation_ok(r, name))
+        return false;
+    pubsub_config_defaults(&svc->reg->lim, svc->pep, cfg);
+    struct xmpp_error err;
+    if (pubopts && apply_preconditions(cfg, pubopts, &svc->reg->lim, r->a, &err)) {
+        pubsub_config_cleanup(cfg);
+        pubsub_reply_xerr(r, &err);
+        return false;
     }
-    struct pubsub_config cfg;
-    pubsub_config_defaults(&svc->reg->lim, svc->pep, &cfg);
-    if (pubopts) {
+    return true;
+}
+
+/* What one publish carries, once checked against the node's configuration. */
+struct publication {
+    struct xml_node *item;
+    struct xml_node *payload;
+    const char *id;
+    char genid[2 * 16 + 1];
+    struct buf pl; /* the payload, serialised once: stored as is, shared by notifications */
+};
+
+/*
+ * §7.1.3: the checks of the item against the configuration cfg of node n (NULL: the node
+ * the publish creates, configured by its preconditions). False after replying with the
+ * error (p->pl is then clean).
+ */
+static bool publication_check(struct pubsub_req *r, const struct pubsub_node *n,
+                              const struct pubsub_config *cfg, struct xml_node *pox,
+                              struct publication *p)
+{
+    struct pubsub_service *svc = r->svc;
+    const char *name = xml_attr(r->op, "node");
+    buf_init(&p->pl, (size_t)cfg->max_payload_size);
+    /* §7.1.3.6: the item rules of the node's event type. */
+    if (cfg->persist_items && p->item == NULL) {
+        pubsub_reply_error(r, "bad-request", "item-required");
+        return false;
+    }
+    if (!cfg->persist_items && !cfg->deliver_payloads && p->item) {
+        pubsub_reply_error(r, "bad-request", "item-forbidden");
+        return false;
+    }
+    if (cfg->deliver_payloads && p->payload == NULL) {
+        /* Persistent nodes without an item were refused above; a transient payload node
+         * needs one too (§4.3 table). */
+        pubsub_reply_error(r, "bad-request", "payload-required");
+        return false;
+    }
+    if (p->payload && cfg->type &&
+        (p->payload->ns == NULL || strcmp(p->payload->ns, cfg->type) != 0)) {
+        pubsub_reply_error(r, "bad-request", "invalid-payload");
+        return false;
+    }
+    if (pox && n) {
         struct xmpp_error err;
-        if (apply_preconditions(&cfg, pubopts, &svc->reg->lim, r->a, &err)) {
-            pubsub_config_cleanup(&cfg);
+        if (pubsub_config_check_preconditions(cfg, pox, &svc->reg->lim, r->a, &err)) {
             pubsub_reply_xerr(r, &err);
-            return NULL;
+            return false;
         }
     }
-    enum herald_rc rc = pubsub_node_create(svc, name, &cfg, r->from_bare, &n);
-    pubsub_config_cleanup(&cfg);
-    if (rc) {
-        pubsub_reply_error(r, "internal-server-error", NULL);
-        return NULL;
+    if (p->payload && xml_write(&p->pl, p->payload, NULL)) {
+        bool big = p->pl.err == HERALD_ELIMIT;
+        buf_cleanup(&p->pl);
+        if (big)
+            pubsub_reply_error(r, "not-acceptable", "payload-too-big");
+        else
+            pubsub_reply_error(r, "internal-server-error", NULL);
+        return false;
     }
-    return n;
+    p->id = p->item ? xml_attr(p->item, "id") : NULL;
+    if (p->id == NULL) {
+        if (pubsub_random_hex(p->genid, 16)) {
+            buf_cleanup(&p->pl);
+            pubsub_reply_error(r, "internal-server-error", NULL);
+            return false;
+        }
+        p->id = p->genid;
+    }
+    if (*p->id == '\0' || strlen(p->id) > PUBSUB_ITEMID_MAX ||
+        !pubsub_key_fits(svc, name, p->id, false)) {
+        buf_cleanup(&p->pl);
+        pubsub_reply_text(r, "not-acceptable", "the ItemID is empty or too long");
+        return false;
+    }
+    if (n && cfg->persist_items && cfg->publish_node_full == PUBSUB_FULL_REJECT &&
+        n->nitems >= cfg->max_items) {
+        /* §7.1.3.4, unless the item replaces one (§7.1.2: that is no new item). */
+        struct store_txn *t;
+        struct pubsub_store_item old;
+        if (store_read(svc->srv->store, &t) ||
+            pubsub_store_item_get(t, svc->jid, n->name, p->id, &old) != HERALD_OK) {
+            buf_cleanup(&p->pl);
+            pubsub_reply_error(r, "conflict", "node-full");
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * Store the publication: the node too when *np is NULL (then with newcfg), the item when the
+ * node persists items. Memory follows; *np is the node afterwards.
+ */
+static enum herald_rc publication_store(struct pubsub_req *r, struct pubsub_node **np,
+                                        const struct pubsub_config *newcfg,
+                                        const struct publication *p)
+{
+    struct pubsub_service *svc = r->svc;
+    struct pubsub_node *n = *np;
+    const char *name = xml_attr(r->op, "node");
+    const struct pubsub_config *cfg = n ? &n->cfg : newcfg;
+    struct item_write w = {.svc = svc,
+                           .node = name,
+                           .cfg = cfg,
+                           .seq = n ? n->next_seq : 1,
+                           .nitems = n ? n->nitems : 0,
+                           .id = p->id,
+                           .publisher = r->st->from_str,
+                           .payload = p->pl.data,
+                           .plen = p->pl.len};
+    bool persist = cfg->persist_items;
+    enum herald_rc rc = HERALD_OK;
+    if (n == NULL) {
+        rc = pubsub_node_create(svc, name, newcfg, r->from_bare, persist ? item_write_cb : NULL, &w,
+                                &n);
+        if (rc == HERALD_OK && n == NULL && (rc = pubsub_node_get(svc, name, &n)))
+            log_error("pubsub: node %s was created but cannot be loaded: %s", name,
+                      herald_rc_str(rc));
+    } else if (persist) {
+        struct store_txn *t;
+        if ((rc = pubsub_txn_begin(svc, &t)) == HERALD_OK)
+            rc = pubsub_txn_end(&t, item_write_cb(t, &w));
+    }
+    if (rc == HERALD_OK && persist) {
+        n->next_seq = w.seq + 1;
+        n->nitems = w.nitems;
+        /* "retract-oldest" tells subscribers (when the node notifies retractions);
+         * "discard-oldest" drops silently (§7.1.2.4). */
+        if (cfg->publish_node_full == PUBSUB_FULL_RETRACT_OLDEST)
+            pubsub_retractions_queue(svc, n, &w.evicted);
+    }
+    pubsub_names_free(&w.evicted);
+    *np = n;
+    return rc;
 }
 
 void pubsub_handle_publish(struct pubsub_req *r)
@@ -265,108 +373,50 @@ void pubsub_handle_publish(struct pubsub_req *r)
         pubsub_reply_xerr(r, &e);
         return;
     }
-    struct xml_node *payload = item ? xml_first_elem(item) : NULL;
     if (item && xml_count_elems(item) > 1) {
         pubsub_reply_error(r, "bad-request", "invalid-payload");
         return;
     }
     struct xml_node *po = xml_child(r->ps, PUBSUB_NS, "publish-options");
     struct xml_node *pox = po ? xml_child(po, NS_XDATA, "x") : NULL;
-    struct pubsub_node *n;
+    if (po && pox == NULL) {
+        pubsub_reply_text(r, "bad-request", "<publish-options/> must carry a data form (§7.1.5)");
+        return;
+    }
+    struct pubsub_node *n = NULL;
+    struct pubsub_config newcfg = {0}; /* of the node this publish creates, while n is NULL */
     enum herald_rc rc = pubsub_node_get(svc, name, &n);
-    bool created = false;
     if (rc == HERALD_ENOTFOUND) {
-        if ((n = auto_create(r, name, pox)) == NULL)
+        n = NULL;
+        if (!auto_create_config(r, name, pox, &newcfg))
             return;
-        created = true;
     } else if (rc) {
         pubsub_reply_error(r, "internal-server-error", NULL);
         return;
-    }
-    if (!may_publish(n, r->from_bare)) {
+    } else if (!may_publish(svc, n, r->from_bare)) {
         pubsub_reply_error(r, "forbidden", NULL);
         return;
     }
+    struct publication entry = {.item = item, .payload = item ? xml_first_elem(item) : NULL};
+    bool creating = n == NULL;
+    if (!publication_check(r, n, creating ? &newcfg : &n->cfg, pox, &entry)) {
+        if (creating)
+            pubsub_config_cleanup(&newcfg);
+        return;
+    }
+    rc = publication_store(r, &n, &newcfg, &entry);
+    if (creating)
+        pubsub_config_cleanup(&newcfg);
+    if (rc) {
+        buf_cleanup(&entry.pl);
+        log_error("pubsub publish to %s: %s", name, herald_rc_str(rc));
+        pubsub_reply_error(r, rc == HERALD_ELIMIT ? "resource-constraint" : "internal-server-error",
+                           NULL);
+        return;
+    }
     const struct pubsub_config *cfg = &n->cfg;
-    /* §7.1.3.6: the item rules of the node's event type. */
-    if (cfg->persist_items && item == NULL) {
-        pubsub_reply_error(r, "bad-request", "item-required");
-        return;
-    }
-    if (!cfg->persist_items && !cfg->deliver_payloads && item) {
-        pubsub_reply_error(r, "bad-request", "item-forbidden");
-        return;
-    }
-    if (cfg->deliver_payloads && payload == NULL) {
-        /* Persistent nodes without an item were refused above; a transient payload node
-         * needs one too (§4.3 table). */
-        pubsub_reply_error(r, "bad-request", "payload-required");
-        return;
-    }
-    if (payload && cfg->type && (payload->ns == NULL || strcmp(payload->ns, cfg->type) != 0)) {
-        pubsub_reply_error(r, "bad-request", "invalid-payload");
-        return;
-    }
-    if (pox && !created) {
-        struct xmpp_error err;
-        if (pubsub_config_check_preconditions(cfg, pox, &svc->reg->lim, a, &err)) {
-            pubsub_reply_xerr(r, &err);
-            return;
-        }
-    }
-    /* The payload, serialised once: stored as is and shared by every notification. */
-    struct buf pl;
-    buf_init(&pl, (size_t)cfg->max_payload_size);
-    if (payload && xml_write(&pl, payload, NULL)) {
-        bool big = pl.err == HERALD_ELIMIT;
-        buf_cleanup(&pl);
-        if (big)
-            pubsub_reply_error(r, "not-acceptable", "payload-too-big");
-        else
-            pubsub_reply_error(r, "internal-server-error", NULL);
-        return;
-    }
-    const char *id = item ? xml_attr(item, "id") : NULL;
-    char genid[2 * 16 + 1];
-    if (id && (*id == '\0' || strlen(id) > PUBSUB_ITEMID_MAX)) {
-        buf_cleanup(&pl);
-        struct xmpp_error e = xmpp_error_of("not-acceptable");
-        e.text = "the ItemID is empty or too long";
-        pubsub_reply_xerr(r, &e);
-        return;
-    }
-    if (id == NULL) {
-        if (pubsub_random_hex(genid, 16)) {
-            buf_cleanup(&pl);
-            pubsub_reply_error(r, "internal-server-error", NULL);
-            return;
-        }
-        id = genid;
-    }
-    if (cfg->persist_items) {
-        uint64_t count;
-        if (cfg->publish_node_full == PUBSUB_FULL_REJECT && n->nitems >= cfg->max_items) {
-            struct store_txn *t;
-            struct pubsub_store_item old;
-            if (store_read(svc->srv->store, &t) ||
-                pubsub_store_item_get(t, svc->jid, n->name, id, &old) != HERALD_OK) {
-                buf_cleanup(&pl);
-                pubsub_reply_error(r, "conflict", "node-full");
-                return;
-            }
-        }
-        rc = store_published(svc, n, id, r->st->from_str, pl.data, pl.len, &count);
-        if (rc) {
-            buf_cleanup(&pl);
-            log_error("pubsub publish to %s: %s", n->name, herald_rc_str(rc));
-            pubsub_reply_error(r, rc == HERALD_ELIMIT ? "resource-constraint"
-                                                      : "internal-server-error",
-                               NULL);
-            return;
-        }
-        n->next_seq++;
-        n->nitems = count;
-    }
+    const char *id = entry.id;
+    struct buf pl = entry.pl;
     /* The notification, serialised now while the payload is at hand. */
     struct published *p = NULL;
     if (cfg->deliver_notifications && n->nsubscribers) {
@@ -399,14 +449,40 @@ void pubsub_handle_publish(struct pubsub_req *r)
  * JIDs)? */
 static bool published_by(const struct pubsub_store_item *it, const char *bare)
 {
-    size_t blen = strlen(bare);
-    return it->publisher_len >= blen && memcmp(it->publisher, bare, blen) == 0 &&
-           (it->publisher_len == blen || it->publisher[blen] == '/');
+    return pubsub_jid_of_bare(it->publisher, it->publisher_len, bare, strlen(bare));
+}
+
+/* The deletion of item `id` in the request's transaction, with §7.2.3's errors. */
+static enum herald_rc retract_store(struct pubsub_req *r, const struct pubsub_node *n,
+                                    const char *id, bool own)
+{
+    struct store_txn *t;
+    struct pubsub_store_item old;
+    enum herald_rc rc = pubsub_txn_begin(r->svc, &t);
+    if (rc) {
+        pubsub_reply_error(r, "internal-server-error", NULL);
+        return rc;
+    }
+    bool foreign = false;
+    rc = pubsub_store_item_get(t, r->svc->jid, n->name, id, &old);
+    if (rc == HERALD_OK && own && !published_by(&old, r->from_bare)) {
+        foreign = true;
+        rc = HERALD_EINVAL;
+    }
+    if (rc == HERALD_OK)
+        rc = pubsub_store_item_del(t, r->svc->jid, n->name, id);
+    rc = pubsub_txn_end(&t, rc);
+    if (foreign)
+        pubsub_reply_error(r, "forbidden", NULL); /* §7.2.3.1: not this publisher's item */
+    else if (rc == HERALD_ENOTFOUND)
+        pubsub_reply_error(r, "item-not-found", NULL);
+    else if (rc)
+        pubsub_reply_error(r, "internal-server-error", NULL);
+    return rc;
 }
 
 void pubsub_handle_retract(struct pubsub_req *r)
 {
-    struct pubsub_service *svc = r->svc;
     const char *name = xml_attr(r->op, "node");
     struct xml_node *item = xml_child(r->op, PUBSUB_NS, "item");
     const char *id = item ? xml_attr(item, "id") : NULL;
@@ -419,21 +495,12 @@ void pubsub_handle_retract(struct pubsub_req *r)
         return;
     }
     if (xml_count_elems(r->op) > 1) {
-        struct xmpp_error e = xmpp_error_of("bad-request");
-        e.text = "one <item/> per retraction (§7.2.1)";
-        pubsub_reply_xerr(r, &e);
+        pubsub_reply_text(r, "bad-request", "one <item/> per retraction (§7.2.1)");
         return;
     }
-    struct pubsub_node *n;
-    enum herald_rc rc = pubsub_node_get(svc, name, &n);
-    if (rc == HERALD_ENOTFOUND) {
-        pubsub_reply_error(r, "item-not-found", NULL);
+    struct pubsub_node *n = pubsub_req_node(r, name);
+    if (n == NULL)
         return;
-    }
-    if (rc) {
-        pubsub_reply_error(r, "internal-server-error", NULL);
-        return;
-    }
     if (!n->cfg.persist_items) {
         pubsub_reply_unsupported(r, "persistent-items");
         return;
@@ -442,56 +509,32 @@ void pubsub_handle_retract(struct pubsub_req *r)
      * and those the publish model lets publish delete only what they published. */
     enum pubsub_aff aff = pubsub_node_aff(n, r->from_bare);
     bool any = aff == PUBSUB_AFF_OWNER || aff == PUBSUB_AFF_PUBLISHER;
-    bool own = !any && (aff == PUBSUB_AFF_PUBLISH_ONLY || may_publish(n, r->from_bare));
+    bool own = !any && (aff == PUBSUB_AFF_PUBLISH_ONLY || may_publish(r->svc, n, r->from_bare));
     if (!any && !own) {
         pubsub_reply_error(r, "forbidden", NULL);
         return;
     }
-    struct store_txn *t;
-    struct pubsub_store_item old;
-    if ((rc = store_begin(svc->srv->store, &t))) {
-        pubsub_reply_error(r, "internal-server-error", NULL);
+    if (retract_store(r, n, id, own))
         return;
-    }
-    rc = pubsub_store_item_get(t, svc->jid, n->name, id, &old);
-    if (rc == HERALD_ENOTFOUND) {
-        store_abort(&t);
-        pubsub_reply_error(r, "item-not-found", NULL);
-        return;
-    }
-    if (rc == HERALD_OK && own && !published_by(&old, r->from_bare)) {
-        store_abort(&t);
-        pubsub_reply_error(r, "forbidden", NULL);
-        return;
-    }
-    if (rc || (rc = pubsub_store_item_del(t, svc->jid, n->name, id))) {
-        store_abort(&t);
-        pubsub_reply_error(r, "internal-server-error", NULL);
-        return;
-    }
-    if ((rc = store_commit(&t))) {
-        pubsub_reply_error(r, "internal-server-error", NULL);
-        return;
-    }
     if (n->nitems)
         n->nitems--;
     /* §7.2.2.1: notify when the node says so, or when the publisher asks (notify). */
     const char *notify = xml_attr(r->op, "notify");
     bool want = n->cfg.notify_retract ||
                 (notify && (strcmp(notify, "true") == 0 || strcmp(notify, "1") == 0));
-    struct published *p = NULL;
+    struct pubsub_deferred_event *e = NULL;
     if (want && n->cfg.deliver_notifications && n->nsubscribers) {
         struct buf b;
         buf_init(&b, 0);
-        buf_append_str(&b, "<retract id='");
-        buf_append_xml_attr_escaped(&b, id, strlen(id));
-        buf_append_str(&b, "'/>");
-        p = b.err ? NULL : published_new(svc, n, b.data, b.len);
+        pubsub_items_event_open(&b, n->name);
+        pubsub_retract_write(&b, id, strlen(id));
+        pubsub_items_event_close(&b);
+        if (!b.err)
+            e = pubsub_deferred_event_new(r->svc, n, b.data, b.len, PUBSUB_NOTIFY_ITEMS);
         buf_cleanup(&b);
     }
-    if (pubsub_reply_after_commit(r, NULL, p ? published_cb : NULL, p)) {
-        if (p)
-            published_cb(r->srv, p, HERALD_ENOMEM);
+    if (pubsub_reply_after_commit(r, NULL, e ? pubsub_deferred_event_cb : NULL, e)) {
+        pubsub_deferred_event_cb(r->srv, e, HERALD_ENOMEM);
         pubsub_reply_error(r, "internal-server-error", NULL);
     }
 }

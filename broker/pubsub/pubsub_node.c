@@ -70,6 +70,17 @@ enum pubsub_aff pubsub_node_aff(const struct pubsub_node *n, const char *bare)
     return e ? e->aff : PUBSUB_AFF_NONE;
 }
 
+const struct pubsub_affentry *pubsub_node_next_owner(const struct pubsub_node *n, size_t *pos)
+{
+    void *v;
+    while (hmap_iter(&n->affs, pos, NULL, NULL, &v)) {
+        const struct pubsub_affentry *e = v;
+        if (e->aff == PUBSUB_AFF_OWNER)
+            return e;
+    }
+    return NULL;
+}
+
 enum herald_rc pubsub_node_set_aff(struct pubsub_node *n, const char *bare, enum pubsub_aff aff)
 {
     struct pubsub_affentry *e = hmap_get(&n->affs, bare, strlen(bare));
@@ -202,39 +213,89 @@ bool pubsub_may_create(struct pubsub_service *svc, const char *bare)
     return store_read(svc->srv->store, &t) == HERALD_OK && users_exists(t, bare) == HERALD_OK;
 }
 
+/* Counted once (a walk of the service's node keys), then kept up to date by creations and
+ * deletions, and counted again after a failed commit. */
+enum herald_rc pubsub_node_count(struct pubsub_service *svc, uint64_t *out)
+{
+    if (svc->nnodes < 0) {
+        uint64_t count;
+        struct store_txn *t;
+        enum herald_rc rc = store_read(svc->srv->store, &t);
+        if (rc == HERALD_OK)
+            rc = store_count_prefix(t, STORE_DB_NODES, svc->jid, strlen(svc->jid) + 1, &count);
+        if (rc)
+            return rc;
+        svc->nnodes = (int64_t)count;
+    }
+    *out = (uint64_t)svc->nnodes;
+    return HERALD_OK;
+}
+
+static bool nodes_full(struct pubsub_service *svc)
+{
+    uint64_t count;
+    /* Unknown: refuse rather than pass the limit. */
+    return pubsub_node_count(svc, &count) || count >= svc->srv->cfg.pubsub_max_nodes;
+}
+
+bool pubsub_creation_ok(struct pubsub_req *r, const char *name)
+{
+    /* Well-known disco nodes of the service (XEP-0131 §3.2, XEP-0050 §2.2): a pubsub node of
+     * that name could not be discovered. */
+    static const char *const reserved[] = {NS_SHIM, NS_COMMANDS, NODE_GET_PENDING};
+    if (*name == '\0' || strlen(name) > PUBSUB_NODE_MAX) {
+        pubsub_reply_text(r, "not-acceptable", "the NodeID is empty or too long");
+        return false;
+    }
+    for (size_t i = 0; i < HERALD_ARRAY_LEN(reserved); i++) {
+        if (strcmp(name, reserved[i]) == 0) {
+            pubsub_reply_text(r, "conflict", "this NodeID is a well-known discovery node");
+            return false;
+        }
+    }
+    /* The owner's affiliation, and a subscription of its bare JID, must have store keys. */
+    if (!pubsub_key_fits(r->svc, name, r->from_bare, true)) {
+        pubsub_reply_text(r, "not-acceptable", "the NodeID and your JID are too long together");
+        return false;
+    }
+    if (nodes_full(r->svc)) {
+        pubsub_reply_text(r, "resource-constraint", "this service holds the most nodes it may");
+        return false;
+    }
+    return true;
+}
+
 enum herald_rc pubsub_node_create(struct pubsub_service *svc, const char *name,
                                   const struct pubsub_config *cfg, const char *owner,
-                                  struct pubsub_node **out)
+                                  pubsub_write_fn extra, void *arg, struct pubsub_node **out)
 {
     struct store_txn *t;
     int64_t now = herald_wall_us();
-    enum herald_rc rc = store_begin(svc->srv->store, &t);
+    *out = NULL;
+    enum herald_rc rc = pubsub_txn_begin(svc, &t);
     if (rc)
         return rc;
-    if ((rc = pubsub_store_node_put(t, svc->jid, name, cfg, now, owner)) ||
-        (rc = pubsub_store_aff_put(t, svc->jid, name, owner, PUBSUB_AFF_OWNER))) {
-        store_abort(&t);
+    rc = pubsub_store_node_put(t, svc->jid, name, cfg, now, owner);
+    if (rc == HERALD_OK)
+        rc = pubsub_store_aff_put(t, svc->jid, name, owner, PUBSUB_AFF_OWNER);
+    if (rc == HERALD_OK && extra)
+        rc = extra(t, arg);
+    if ((rc = pubsub_txn_end(&t, rc)))
         return rc;
-    }
-    if ((rc = store_commit(&t)))
-        return rc;
+    if (svc->nnodes >= 0)
+        svc->nnodes++;
     struct pubsub_node *n = node_alloc(svc, name);
     if (n == NULL || pubsub_config_copy(&n->cfg, cfg) ||
         (n->creator = herald_strdup(HERALD_MEM_PUBSUB, owner)) == NULL ||
         pubsub_node_set_aff(n, owner, PUBSUB_AFF_OWNER) ||
         hmap_put(&svc->nodes, n->name, strlen(n->name), n, NULL)) {
-        /* The store has it; memory will load it on next use. */
+        log_warn("pubsub: out of memory caching the new node %s; it loads on next use", name);
         pubsub_node_free(n);
-        return HERALD_ENOMEM;
+        return HERALD_OK;
     }
     n->created_us = now;
     *out = n;
     return HERALD_OK;
-}
-
-static bool node_name_ok(const char *name)
-{
-    return name && *name && strlen(name) <= PUBSUB_NODE_MAX;
 }
 
 /* §8.1: <create node='...'/> (or an instant node without one), maybe with <configure/>. */
@@ -255,11 +316,6 @@ void pubsub_handle_create(struct pubsub_req *r)
             return;
         }
         name = instant;
-    } else if (!node_name_ok(name)) {
-        struct xmpp_error e = xmpp_error_of("not-acceptable");
-        e.text = "the NodeID is empty or too long";
-        pubsub_reply_xerr(r, &e);
-        return;
     }
     struct pubsub_node *n;
     enum herald_rc rc = pubsub_node_get(svc, name, &n);
@@ -269,25 +325,16 @@ void pubsub_handle_create(struct pubsub_req *r)
     }
     if (rc != HERALD_ENOTFOUND)
         goto fail;
-    uint64_t count = 0;
-    struct store_txn *t;
-    if (store_read(svc->srv->store, &t) == HERALD_OK &&
-        store_count_prefix(t, STORE_DB_NODES, svc->jid, strlen(svc->jid) + 1, &count) ==
-            HERALD_OK &&
-        count >= svc->srv->cfg.pubsub_max_nodes) {
-        struct xmpp_error e = xmpp_error_of("resource-constraint");
-        e.text = "this service holds the most nodes it may";
-        pubsub_reply_xerr(r, &e);
+    if (!pubsub_creation_ok(r, name))
         return;
-    }
-    struct pubsub_config cfg;
-    pubsub_config_defaults(&svc->reg->lim, svc->pep, &cfg);
     struct xml_node *conf = xml_child(r->ps, PUBSUB_NS, "configure");
     /* §8.1.3: <configure/> follows <create/> and has no 'node' of its own. */
     if (conf && (xml_attr(conf, "node") || xml_next(r->op, PUBSUB_NS, "configure") != conf)) {
         pubsub_reply_error(r, "bad-request", NULL);
         return;
     }
+    struct pubsub_config cfg;
+    pubsub_config_defaults(&svc->reg->lim, svc->pep, &cfg);
     struct xml_node *x = conf ? xml_child(conf, NS_XDATA, "x") : NULL;
     if (x) {
         struct xmpp_error err;
@@ -297,7 +344,7 @@ void pubsub_handle_create(struct pubsub_req *r)
             return;
         }
     }
-    rc = pubsub_node_create(svc, name, &cfg, r->from_bare, &n);
+    rc = pubsub_node_create(svc, name, &cfg, r->from_bare, NULL, NULL, &n);
     pubsub_config_cleanup(&cfg);
     if (rc)
         goto fail;
@@ -317,93 +364,63 @@ fail:
 /* §8.2.3.3 nodeid-required, §8.x "Node Does Not Exist", §8.x "Insufficient Privileges". */
 struct pubsub_node *pubsub_owner_node(struct pubsub_req *r)
 {
-    const char *name = xml_attr(r->op, "node");
-    struct pubsub_node *n;
-    if (name == NULL) {
-        pubsub_reply_error(r, "bad-request", "nodeid-required");
-        return NULL;
-    }
-    enum herald_rc rc = pubsub_node_get(r->svc, name, &n);
-    if (rc == HERALD_ENOTFOUND) {
-        pubsub_reply_error(r, "item-not-found", NULL);
-        return NULL;
-    }
-    if (rc) {
-        pubsub_reply_error(r, "internal-server-error", NULL);
-        return NULL;
-    }
-    if (pubsub_node_aff(n, r->from_bare) != PUBSUB_AFF_OWNER) {
+    struct pubsub_node *n = pubsub_req_node(r, xml_attr(r->op, "node"));
+    if (n && pubsub_node_aff(n, r->from_bare) != PUBSUB_AFF_OWNER) {
         pubsub_reply_error(r, "forbidden", NULL);
         return NULL;
     }
     return n;
 }
 
-/* Owned by a deferred notification: a node event to fan out after the commit. */
-struct node_event {
-    struct pubsub_service *svc;
-    char *node;
-    struct pubsub_event ev;
-    struct pubsub_node *detached; /* a deleted node, kept out of the cache for its fan-out */
-};
-
-static void node_event_cb(struct server *srv, void *ctx, enum herald_rc rc)
+/* The reply, then the event (may be NULL) after the commit. */
+static void reply_with_event(struct pubsub_req *r, struct pubsub_deferred_event *e)
 {
-    struct node_event *ne = ctx;
-    (void)srv;
-    if (rc == HERALD_OK) {
-        struct pubsub_node *n = ne->detached;
-        if (n == NULL && pubsub_node_get(ne->svc, ne->node, &n) != HERALD_OK)
-            n = NULL;
-        if (n)
-            pubsub_notify_node(ne->svc, n, &ne->ev, PUBSUB_NOTIFY_NODE);
+    if (pubsub_reply_after_commit(r, NULL, e ? pubsub_deferred_event_cb : NULL, e)) {
+        pubsub_deferred_event_cb(r->srv, e, HERALD_ENOMEM);
+        pubsub_reply_error(r, "internal-server-error", NULL);
     }
-    pubsub_node_free(ne->detached);
-    pubsub_event_release(&ne->ev);
-    free(ne->node);
-    free(ne);
 }
 
-/* An <event/> about the node itself (<delete/>, <purge/>, <configuration/>). */
-static struct node_event *node_event_new(struct pubsub_service *svc, struct pubsub_node *n,
-                                         struct xml_node *event)
+/* §8.2.1: the form with the current values. */
+static void configure_get(struct pubsub_req *r, const struct pubsub_node *n)
 {
-    struct buf b;
-    buf_init(&b, 0);
-    struct node_event *ne = calloc(1, sizeof(*ne));
-    if (ne == NULL || (ne->node = strdup(n->name)) == NULL || xml_write(&b, event, NULL) ||
-        pubsub_event_build(svc, n, b.data, b.len, &ne->ev)) {
-        if (ne)
-            free(ne->node);
-        free(ne);
-        buf_cleanup(&b);
-        return NULL;
+    struct arena *a = r->a;
+    struct xml_node *ps = xml_elem_new(a, PUBSUB_NS_OWNER, "pubsub");
+    struct xml_node *c = ps ? xml_add_child(a, ps, PUBSUB_NS_OWNER, "configure") : NULL;
+    struct xml_node *x;
+    if (c == NULL || xml_set_attr(a, c, "node", n->name) ||
+        pubsub_config_to_form(a, &n->cfg, &r->svc->reg->lim, &x)) {
+        pubsub_reply_error(r, "internal-server-error", NULL);
+        return;
     }
-    buf_cleanup(&b);
-    ne->svc = svc;
-    return ne;
+    xml_append(c, x);
+    router_reply_result(r->srv, r->st, ps);
+}
+
+/* §8.2.5: the configuration notification, with the form when payloads are on. */
+static struct pubsub_deferred_event *configuration_event(struct pubsub_req *r,
+                                                         const struct pubsub_node *n)
+{
+    struct arena *a = r->a;
+    struct xml_node *ev = xml_elem_new(a, PUBSUB_NS_EVENT, "event");
+    struct xml_node *c = ev ? xml_add_child(a, ev, PUBSUB_NS_EVENT, "configuration") : NULL;
+    struct xml_node *form = NULL;
+    if (c == NULL || xml_set_attr(a, c, "node", n->name) ||
+        (n->cfg.deliver_payloads && (pubsub_config_to_form(a, &n->cfg, &r->svc->reg->lim, &form) ||
+                                     xml_set_attr(a, form, "type", "result"))))
+        return NULL;
+    if (form)
+        xml_append(c, form);
+    return pubsub_deferred_event_of(r->svc, n, ev, PUBSUB_NOTIFY_NODE);
 }
 
 static void owner_configure(struct pubsub_req *r)
 {
     struct pubsub_node *n = pubsub_owner_node(r);
-    struct arena *a = r->a;
     if (n == NULL)
         return;
-    const struct pubsub_limits *lim = &r->svc->reg->lim;
-    bool set = strcmp(r->st->type, "set") == 0;
-    if (!set) {
-        /* §8.2.1: the form with the current values. */
-        struct xml_node *ps = xml_elem_new(a, PUBSUB_NS_OWNER, "pubsub");
-        struct xml_node *c = ps ? xml_add_child(a, ps, PUBSUB_NS_OWNER, "configure") : NULL;
-        struct xml_node *x;
-        if (c == NULL || xml_set_attr(a, c, "node", n->name) ||
-            pubsub_config_to_form(a, &n->cfg, lim, &x)) {
-            pubsub_reply_error(r, "internal-server-error", NULL);
-            return;
-        }
-        xml_append(c, x);
-        router_reply_result(r->srv, r->st, ps);
+    if (strcmp(r->st->type, "set") != 0) {
+        configure_get(r, n);
         return;
     }
     struct xml_node *x = xml_child(r->op, NS_XDATA, "x");
@@ -420,46 +437,29 @@ static void owner_configure(struct pubsub_req *r)
     /* §8.2.5: apply to a copy, store it, then swap it in. */
     struct pubsub_config cfg;
     struct xmpp_error err;
+    struct store_txn *t;
     enum herald_rc rc = pubsub_config_copy(&cfg, &n->cfg);
-    if (rc == HERALD_OK && pubsub_config_apply_form(&cfg, x, lim, a, &err)) {
+    if (rc) {
+        pubsub_reply_error(r, "internal-server-error", NULL);
+        return;
+    }
+    if (pubsub_config_apply_form(&cfg, x, &r->svc->reg->lim, r->a, &err)) {
         pubsub_config_cleanup(&cfg);
         pubsub_reply_xerr(r, &err);
         return;
     }
-    struct store_txn *t;
-    if (rc == HERALD_OK && (rc = store_begin(r->srv->store, &t)) == HERALD_OK) {
-        rc = pubsub_store_node_put(t, r->svc->jid, n->name, &cfg, n->created_us, n->creator);
-        if (rc)
-            store_abort(&t);
-        else
-            rc = store_commit(&t);
-    }
+    if ((rc = pubsub_txn_begin(r->svc, &t)) == HERALD_OK)
+        rc = pubsub_txn_end(
+            &t, pubsub_store_node_put(t, r->svc->jid, n->name, &cfg, n->created_us, n->creator));
     if (rc) {
+        log_error("pubsub configure %s: %s", n->name, herald_rc_str(rc));
         pubsub_config_cleanup(&cfg);
         pubsub_reply_error(r, "internal-server-error", NULL);
         return;
     }
     pubsub_config_cleanup(&n->cfg);
     n->cfg = cfg;
-    struct node_event *ne = NULL;
-    if (n->cfg.notify_config) {
-        /* §8.2.5: the configuration notification, with the form when payloads are on. */
-        struct xml_node *ev = xml_elem_new(a, PUBSUB_NS_EVENT, "event");
-        struct xml_node *c = ev ? xml_add_child(a, ev, PUBSUB_NS_EVENT, "configuration") : NULL;
-        struct xml_node *form = NULL;
-        if (c && xml_set_attr(a, c, "node", n->name) == HERALD_OK &&
-            (!n->cfg.deliver_payloads ||
-             pubsub_config_to_form(a, &n->cfg, lim, &form) == HERALD_OK)) {
-            if (form && xml_set_attr(a, form, "type", "result") == HERALD_OK)
-                xml_append(c, form);
-            ne = node_event_new(r->svc, n, ev);
-        }
-    }
-    if (pubsub_reply_after_commit(r, NULL, ne ? node_event_cb : NULL, ne)) {
-        if (ne)
-            node_event_cb(r->srv, ne, HERALD_ENOMEM);
-        pubsub_reply_error(r, "internal-server-error", NULL);
-    }
+    reply_with_event(r, n->cfg.notify_config ? configuration_event(r, n) : NULL);
 }
 
 static void owner_default(struct pubsub_req *r)
@@ -490,56 +490,53 @@ static void owner_default(struct pubsub_req *r)
     router_reply_result(r->srv, r->st, ps);
 }
 
+/* §8.4.2: <delete node='...'>, with the replacement's <redirect/> when the owner gave one. */
+static struct pubsub_deferred_event *deletion_event(struct pubsub_req *r,
+                                                    const struct pubsub_node *n)
+{
+    struct arena *a = r->a;
+    struct xml_node *ev = xml_elem_new(a, PUBSUB_NS_EVENT, "event");
+    struct xml_node *d = ev ? xml_add_child(a, ev, PUBSUB_NS_EVENT, "delete") : NULL;
+    struct xml_node *redir = xml_child(r->op, PUBSUB_NS_OWNER, "redirect");
+    const char *uri = redir ? xml_attr(redir, "uri") : NULL;
+    struct xml_node *rd = d && uri ? xml_add_child(a, d, PUBSUB_NS_EVENT, "redirect") : NULL;
+    if (d == NULL || xml_set_attr(a, d, "node", n->name) ||
+        (uri && (rd == NULL || xml_set_attr(a, rd, "uri", uri))))
+        return NULL;
+    return pubsub_deferred_event_of(r->svc, n, ev, PUBSUB_NOTIFY_NODE);
+}
+
 static void owner_delete(struct pubsub_req *r)
 {
     struct pubsub_node *n = pubsub_owner_node(r);
-    struct arena *a = r->a;
     if (n == NULL)
         return;
     struct store_txn *t;
-    enum herald_rc rc = store_begin(r->srv->store, &t);
-    if (rc == HERALD_OK) {
-        rc = pubsub_store_node_delete(t, r->svc->jid, n->name);
-        if (rc)
-            store_abort(&t);
-        else
-            rc = store_commit(&t);
-    }
+    enum herald_rc rc = pubsub_txn_begin(r->svc, &t);
+    if (rc == HERALD_OK)
+        rc = pubsub_txn_end(&t, pubsub_store_node_delete(t, r->svc->jid, n->name));
     if (rc) {
         log_error("pubsub delete %s: %s", n->name, herald_rc_str(rc));
         pubsub_reply_error(r, "internal-server-error", NULL);
         return;
     }
+    if (r->svc->nnodes > 0)
+        r->svc->nnodes--;
     /* §8.4.2: every subscriber (pending and unconfigured too) hears of the deletion. The
      * node leaves the cache now; the event keeps the detached node for its fan-out. */
-    struct node_event *ne = NULL;
-    if (n->cfg.notify_delete && n->nsubscribers) {
-        struct xml_node *ev = xml_elem_new(a, PUBSUB_NS_EVENT, "event");
-        struct xml_node *d = ev ? xml_add_child(a, ev, PUBSUB_NS_EVENT, "delete") : NULL;
-        struct xml_node *redir = xml_child(r->op, PUBSUB_NS_OWNER, "redirect");
-        const char *uri = redir ? xml_attr(redir, "uri") : NULL;
-        if (d && xml_set_attr(a, d, "node", n->name) == HERALD_OK) {
-            struct xml_node *rd = uri ? xml_add_child(a, d, PUBSUB_NS_EVENT, "redirect") : NULL;
-            if (!uri || (rd && xml_set_attr(a, rd, "uri", uri) == HERALD_OK))
-                ne = node_event_new(r->svc, n, ev);
-        }
-    }
+    struct pubsub_deferred_event *e =
+        n->cfg.notify_delete && n->nsubscribers ? deletion_event(r, n) : NULL;
     hmap_del(&r->svc->nodes, n->name, strlen(n->name));
-    if (ne)
-        ne->detached = n;
+    if (e)
+        pubsub_deferred_event_detach(e, n);
     else
         pubsub_node_free(n);
-    if (pubsub_reply_after_commit(r, NULL, ne ? node_event_cb : NULL, ne)) {
-        if (ne)
-            node_event_cb(r->srv, ne, HERALD_ENOMEM);
-        pubsub_reply_error(r, "internal-server-error", NULL);
-    }
+    reply_with_event(r, e);
 }
 
 static void owner_purge(struct pubsub_req *r)
 {
     struct pubsub_node *n = pubsub_owner_node(r);
-    struct arena *a = r->a;
     if (n == NULL)
         return;
     if (!n->cfg.persist_items) {
@@ -547,32 +544,28 @@ static void owner_purge(struct pubsub_req *r)
         return;
     }
     struct store_txn *t;
-    enum herald_rc rc = store_begin(r->srv->store, &t);
-    if (rc == HERALD_OK) {
-        rc = pubsub_store_items_purge(t, r->svc->jid, n->name, NULL);
-        if (rc)
-            store_abort(&t);
-        else
-            rc = store_commit(&t);
-    }
+    enum herald_rc rc = pubsub_txn_begin(r->svc, &t);
+    if (rc == HERALD_OK)
+        rc = pubsub_txn_end(&t, pubsub_store_items_purge(t, r->svc->jid, n->name, NULL));
     if (rc) {
+        log_error("pubsub purge %s: %s", n->name, herald_rc_str(rc));
         pubsub_reply_error(r, "internal-server-error", NULL);
         return;
     }
     n->nitems = 0;
     /* §8.5.2: one <purge/> instead of a retraction per item. */
-    struct node_event *ne = NULL;
+    struct pubsub_deferred_event *e = NULL;
     if (n->cfg.notify_retract && n->nsubscribers) {
-        struct xml_node *ev = xml_elem_new(a, PUBSUB_NS_EVENT, "event");
-        struct xml_node *p = ev ? xml_add_child(a, ev, PUBSUB_NS_EVENT, "purge") : NULL;
-        if (p && xml_set_attr(a, p, "node", n->name) == HERALD_OK)
-            ne = node_event_new(r->svc, n, ev);
+        struct buf b;
+        buf_init(&b, 0);
+        buf_append_str(&b, "<event xmlns='" PUBSUB_NS_EVENT "'><purge node='");
+        buf_append_xml_attr_escaped(&b, n->name, strlen(n->name));
+        buf_append_str(&b, "'/></event>");
+        if (!b.err)
+            e = pubsub_deferred_event_new(r->svc, n, b.data, b.len, PUBSUB_NOTIFY_NODE);
+        buf_cleanup(&b);
     }
-    if (pubsub_reply_after_commit(r, NULL, ne ? node_event_cb : NULL, ne)) {
-        if (ne)
-            node_event_cb(r->srv, ne, HERALD_ENOMEM);
-        pubsub_reply_error(r, "internal-server-error", NULL);
-    }
+    reply_with_event(r, e);
 }
 
 void pubsub_handle_owner(struct pubsub_req *r)

@@ -1,15 +1,15 @@
 /*
  * pubsub_owner.c - owner management of subscriptions (§8.8) and affiliations (§8.9). The
- * notifications of the changes (§8.8.4, §8.9.4) are queued here and sent by
- * pubsub_approval.c (pubsub_changes_*).
+ * changes are stored, applied and notified (§8.8.4, §8.9.4) by pubsub_changes.c.
  *
- * A modification carries several entries. A malformed request (an entry without a JID, an
- * unknown state or affiliation, the same entity twice) changes nothing: <bad-request/>.
- * Otherwise each entry is checked against memory; those that cannot be applied come back in
- * a <not-acceptable/> error with their current, unaltered value, and the others are applied
- * (§8.8.2.4 and §8.9.2.4: entries not returned MUST be treated as successful). All writes of
- * one request go into one nested transaction; memory follows after store_commit, and the
- * reply and notifications after the turn's durable commit (pubsub_int.h).
+ * A modification carries several entries, at most PUBSUB_REQ_ENTRIES_MAX. A malformed
+ * request (an entry without a JID, an unknown state or affiliation, the same entity twice)
+ * changes nothing: <bad-request/>. Otherwise each entry is checked against memory; those that
+ * cannot be applied come back in a <not-acceptable/> error with their current, unaltered
+ * value, and the others are applied (§8.8.2.4 and §8.9.2.4: entries not returned MUST be
+ * treated as successful). All writes of one request go into one nested transaction; memory
+ * follows once it merged, and the reply and notifications after the turn's durable commit
+ * (pubsub_int.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,28 +20,30 @@
 #include "herald/store.h"
 #include "pubsub_int.h"
 
-static struct pubsub_sub *sub_find(struct pubsub_subscriber *s, const char *subid)
-{
-    for (uint32_t i = 0; s && i < s->nsubs; i++)
-        if (strcmp(s->subs[i].subid, subid) == 0)
-            return &s->subs[i];
-    return NULL;
-}
-
 /* ---- shared request helpers ---- */
 
-/* Does a store key with this JID (and a SubID) fit? Checked before writing, so that one
- * entry cannot fail the whole transaction (pubsub_store.h: HERALD_ELIMIT). */
-static bool key_fits(const struct pubsub_service *svc, const struct pubsub_node *n, const char *jid)
+/* The number of <name/> entries of the request; false after refusing too many. */
+static bool count_entries(struct pubsub_req *r, const char *name, size_t *count)
 {
-    return strlen(svc->jid) + strlen(n->name) + strlen(jid) + PUBSUB_SUBID_LEN + 3 <= STORE_MAX_KEY;
+    size_t n = 0;
+    for (struct xml_node *e = xml_child(r->op, PUBSUB_NS_OWNER, name); e;
+         e = xml_next(e, PUBSUB_NS_OWNER, name))
+        n++;
+    if (n > PUBSUB_REQ_ENTRIES_MAX) {
+        pubsub_reply_text(r, "policy-violation", "too many entries in one request");
+        return false;
+    }
+    *count = n;
+    return true;
 }
 
-/* Is `jid` the bare JID `bare` or one of its full JIDs? */
-static bool jid_of_bare(const char *jid, size_t jid_len, const char *bare, size_t blen)
+/* A malformed modification (`why`; "" for lack of memory): nothing is changed. */
+static void reply_malformed(struct pubsub_req *r, const char *why)
 {
-    return jid_len >= blen && memcmp(jid, bare, blen) == 0 &&
-           (jid[blen] == '\0' || jid[blen] == '/');
+    if (*why == '\0')
+        pubsub_reply_error(r, "internal-server-error", NULL);
+    else
+        pubsub_reply_text(r, "bad-request", why);
 }
 
 static bool may_be_subscribed(const struct pubsub_node *n, struct arena *a, const char *jid)
@@ -62,109 +64,49 @@ static int seen_before(struct hmap *seen, const char *key, size_t len)
     return hmap_put(seen, key, len, (void *)key, NULL) ? -1 : 0;
 }
 
-struct partial_reply {
-    struct arena *a;
-    struct server *srv;
-    struct pubsub_registry *reg;
-    struct xml_node *reply; /* the error with the failed entries */
-    struct xml_node *fail;  /* internal-server-error, if the commit fails */
-    struct pubsub_changes *changes;
-};
-
-static void partial_reply_cb(void *arg, enum herald_rc rc)
+static struct xml_node *owner_list(struct arena *a, const struct pubsub_node *n, const char *what,
+                                   struct xml_node **list)
 {
-    struct partial_reply *d = arg;
-    if (rc != HERALD_OK)
-        pubsub_registry_invalidate(d->reg);
-    router_send(d->srv, rc == HERALD_OK ? d->reply : d->fail);
-    pubsub_changes_run_cb(d->srv, d->changes, rc);
-    arena_free(&d->a);
-    free(d);
+    struct xml_node *ps = xml_elem_new(a, PUBSUB_NS_OWNER, "pubsub");
+    *list = ps ? xml_add_child(a, ps, PUBSUB_NS_OWNER, what) : NULL;
+    return *list && xml_set_attr(a, *list, "node", n->name) == HERALD_OK ? ps : NULL;
 }
 
 /*
- * §8.8.2.4 / §8.9.2.4: <not-acceptable/> carrying the entries that failed. When others were
- * applied (`wrote`), it waits for the commit like any reply; `c` is consumed.
+ * Store and apply the changes, then reply: a result, or (`failed`, the payload listing the
+ * entries that could not be applied) §8.8.2.4 / §8.9.2.4's <not-acceptable/>, which carries
+ * its payload first as in the examples. Both wait for the commit when something was written.
  */
-static void reply_partial(struct pubsub_req *r, struct xml_node *payload, bool wrote,
-                          struct pubsub_changes *c)
+static void commit_and_reply(struct pubsub_req *r, struct pubsub_node *n,
+                             const struct pubsub_affop *affs, size_t naffs,
+                             const struct pubsub_subop *ops, size_t nops, struct xml_node *failed)
 {
-    struct xmpp_error e = xmpp_error_of("not-acceptable");
-    e.text = "the returned entries were not changed; the others were";
-    struct xml_node *reply = stanza_error_reply(r->a, r->st, r->svc->jid, &e);
-    struct xml_node *err = reply ? xml_first_elem(reply) : NULL;
-    if (err == NULL) {
+    struct pubsub_changes *c = pubsub_changes_new(r->svc, n->name);
+    struct xml_node *reply = NULL;
+    if (failed) {
+        struct xmpp_error e = xmpp_error_of("not-acceptable");
+        e.text = "the returned entries were not changed; the others were";
+        reply = stanza_error_reply(r->a, r->st, r->svc->jid, &e);
+        struct xml_node *err = reply ? xml_first_elem(reply) : NULL;
+        if (err) {
+            xml_remove(err);
+            xml_append(reply, failed);
+            xml_append(reply, err);
+        } else {
+            reply = NULL;
+        }
+    }
+    if (c == NULL || (failed && reply == NULL) ||
+        pubsub_changes_commit(r->svc, &n, affs, naffs, ops, nops, c)) {
         pubsub_changes_run_cb(r->srv, c, HERALD_ENOMEM);
         pubsub_reply_error(r, "internal-server-error", NULL);
         return;
     }
-    xml_remove(err);
-    xml_append(reply, payload);
-    xml_append(reply, err); /* the payload first, as in the examples */
-    if (!wrote) {
-        router_send(r->srv, reply);
-        pubsub_changes_run_cb(r->srv, c, HERALD_OK);
-        return;
-    }
-    struct xmpp_error ise = xmpp_error_of("internal-server-error");
-    ise.text = "the change could not be stored";
-    struct xml_node *fail = stanza_error_reply(r->a, r->st, r->svc->jid, &ise);
-    struct partial_reply *d = calloc(1, sizeof(*d));
-    if (d) {
-        d->srv = r->srv;
-        d->reg = r->svc->reg;
-        d->changes = c;
-    }
-    if (d == NULL || fail == NULL || (d->a = arena_new(0)) == NULL ||
-        (d->reply = xml_copy(d->a, reply)) == NULL || (d->fail = xml_copy(d->a, fail)) == NULL ||
-        store_on_commit(r->srv->store, partial_reply_cb, d)) {
-        if (d)
-            arena_free(&d->a);
-        free(d);
-        pubsub_changes_run_cb(r->srv, c, HERALD_ENOMEM);
-        pubsub_reply_error(r, "internal-server-error", NULL);
-    }
-}
-
-/* Write ops (and affiliation changes) in one nested transaction. */
-struct aff_change {
-    const char *bare;
-    enum pubsub_aff aff;
-};
-
-static enum herald_rc write_changes(struct pubsub_req *r, struct pubsub_node *n,
-                                    const struct aff_change *affs, size_t naffs,
-                                    const struct pubsub_subop *ops, size_t nops)
-{
-    struct store_txn *t;
-    enum herald_rc rc = store_begin(r->srv->store, &t);
-    if (rc)
-        return rc;
-    for (size_t i = 0; i < naffs && rc == HERALD_OK; i++)
-        rc = pubsub_store_aff_put(t, r->svc->jid, n->name, affs[i].bare, (uint8_t)affs[i].aff);
-    if (rc == HERALD_OK)
-        rc = pubsub_subops_store(t, r->svc, n, ops, nops);
+    enum herald_rc rc = reply ? pubsub_send_after_commit(r, reply, pubsub_changes_run_cb, c)
+                              : pubsub_reply_after_commit(r, NULL, pubsub_changes_run_cb, c);
     if (rc) {
-        store_abort(&t);
-        return rc;
-    }
-    return store_commit(&t);
-}
-
-/* Memory after the commit; on failure the node is evicted and reloads from the store. */
-static void apply_changes(struct pubsub_req *r, struct pubsub_node *n,
-                          const struct aff_change *affs, size_t naffs,
-                          const struct pubsub_subop *ops, size_t nops, struct pubsub_changes *c)
-{
-    bool ok = true;
-    for (size_t i = 0; i < naffs; i++) {
-        pubsub_changes_add_aff(c, affs[i].bare, affs[i].aff);
-        if (ok && pubsub_node_set_aff(n, affs[i].bare, affs[i].aff))
-            ok = false;
-    }
-    if (!pubsub_subops_apply(n, ops, nops, c) || !ok) {
-        log_warn("pubsub %s: out of memory applying a change; the node reloads", n->name);
-        pubsub_node_evict(r->svc, n);
+        pubsub_changes_run_cb(r->srv, c, HERALD_ENOMEM);
+        pubsub_reply_error(r, "internal-server-error", NULL);
     }
 }
 
@@ -179,14 +121,6 @@ static struct xml_node *sub_elem(struct arena *a, struct xml_node *parent, const
         (subid && *subid && xml_set_attr(a, s, "subid", subid)))
         return NULL;
     return s;
-}
-
-static struct xml_node *owner_list(struct arena *a, const struct pubsub_node *n, const char *what,
-                                   struct xml_node **list)
-{
-    struct xml_node *ps = xml_elem_new(a, PUBSUB_NS_OWNER, "pubsub");
-    *list = ps ? xml_add_child(a, ps, PUBSUB_NS_OWNER, what) : NULL;
-    return *list && xml_set_attr(a, *list, "node", n->name) == HERALD_OK ? ps : NULL;
 }
 
 /* §8.8.1: subscribed and unconfigured subscriptions (pending ones SHOULD NOT be listed: they
@@ -211,19 +145,6 @@ static void subs_retrieve(struct pubsub_req *r, struct pubsub_node *n)
     router_reply_result(r->srv, r->st, ps);
 }
 
-static bool substate_parse(const char *s, enum pubsub_substate *out)
-{
-    static const enum pubsub_substate all[] = {PUBSUB_SUB_NONE, PUBSUB_SUB_PENDING,
-                                               PUBSUB_SUB_UNCONFIGURED, PUBSUB_SUB_SUBSCRIBED};
-    for (size_t i = 0; i < HERALD_ARRAY_LEN(all); i++) {
-        if (strcmp(s, pubsub_substate_name(all[i])) == 0) {
-            *out = all[i];
-            return true;
-        }
-    }
-    return false;
-}
-
 struct sub_entry {
     struct xml_node *el;
     const char *jid;   /* canonical; NULL when the attribute is not a JID */
@@ -233,21 +154,45 @@ struct sub_entry {
     bool failed;
 };
 
-/* The entries of a modification, or NULL after replying bad-request. */
+/*
+ * §8.8.2.4: one JID may appear several times only with distinct SubIDs; an entry without a
+ * SubID stands for all of them, so it must be alone. Keys: "a" + JID (some entry), "w" + JID
+ * (an entry for all), "s" + JID NUL SubID. NULL, "" or the reason the entry is refused.
+ */
+static const char *sub_entry_seen(struct arena *a, struct hmap *seen, const struct sub_entry *se)
+{
+    size_t jlen = strlen(se->jid), slen = se->subid ? strlen(se->subid) : 0;
+    char *any = arena_printf(a, "a%s", se->jid);
+    char *all = arena_printf(a, "w%s", se->jid);
+    char *key = se->subid ? arena_alloc(a, jlen + slen + 3) : all;
+    size_t klen = se->subid ? jlen + slen + 2 : jlen + 1;
+    if (any == NULL || all == NULL || key == NULL)
+        return "";
+    if (se->subid) {
+        key[0] = 's';
+        memcpy(key + 1, se->jid, jlen + 1);
+        memcpy(key + jlen + 2, se->subid, slen + 1);
+    }
+    if (se->subid ? hmap_get(seen, key, klen) || hmap_get(seen, all, jlen + 1)
+                  : hmap_get(seen, any, jlen + 1) != NULL)
+        return "the same subscription twice";
+    if (seen_before(seen, any, jlen + 1) < 0 || seen_before(seen, key, klen) < 0)
+        return "";
+    return NULL;
+}
+
+/* The entries of a modification, or NULL after replying. */
 static struct sub_entry *subs_parse(struct pubsub_req *r, size_t *count)
 {
     struct arena *a = r->a;
-    size_t n = 0;
-    for (struct xml_node *e = xml_child(r->op, PUBSUB_NS_OWNER, "subscription"); e;
-         e = xml_next(e, PUBSUB_NS_OWNER, "subscription"))
-        n++;
+    size_t n;
+    if (!count_entries(r, "subscription", &n))
+        return NULL;
     struct sub_entry *v = arena_calloc(a, n ? n : 1, sizeof(*v));
     struct hmap seen;
     hmap_init(&seen, HERALD_MEM_PUBSUB);
-    const char *bad = NULL;
+    const char *bad = v ? NULL : "";
     size_t i = 0;
-    if (v == NULL)
-        bad = "";
     for (struct xml_node *e = xml_child(r->op, PUBSUB_NS_OWNER, "subscription"); e && !bad;
          e = xml_next(e, PUBSUB_NS_OWNER, "subscription"), i++) {
         struct sub_entry *se = &v[i];
@@ -258,53 +203,19 @@ static struct sub_entry *subs_parse(struct pubsub_req *r, size_t *count)
         se->subid = xml_attr(e, "subid");
         if (raw == NULL) {
             bad = "a subscription without a 'jid'";
-            break;
-        }
-        if (state) {
-            if (!substate_parse(state, &se->target)) {
-                bad = "an unknown subscription state";
-                break;
-            }
-            se->change = true;
-        }
-        if (jid_parse(a, raw, &j) || (se->jid = jid_full_str(a, &j)) == NULL) {
+        } else if (state && !pubsub_substate_parse(state, &se->target)) {
+            bad = "an unknown subscription state";
+        } else if (jid_parse(a, raw, &j) || (se->jid = jid_full_str(a, &j)) == NULL) {
+            se->change = state != NULL;
             se->failed = true;
-            continue;
+        } else {
+            se->change = state != NULL;
+            bad = sub_entry_seen(a, &seen, se);
         }
-        /* §8.8.2.4: one JID may appear several times only with distinct SubIDs; an entry
-         * without a SubID stands for all of them, so it must be alone. Keys: "a" + JID
-         * (some entry), "w" + JID (an entry for all), "s" + JID NUL SubID. */
-        size_t jlen = strlen(se->jid), slen = se->subid ? strlen(se->subid) : 0;
-        char *any = arena_printf(a, "a%s", se->jid);
-        char *all = arena_printf(a, "w%s", se->jid);
-        char *key = se->subid ? arena_alloc(a, jlen + slen + 3) : all;
-        size_t klen = se->subid ? jlen + slen + 2 : jlen + 1;
-        if (any == NULL || all == NULL || key == NULL) {
-            bad = "";
-            break;
-        }
-        if (se->subid) {
-            key[0] = 's';
-            memcpy(key + 1, se->jid, jlen + 1);
-            memcpy(key + jlen + 2, se->subid, slen + 1);
-        }
-        if (se->subid ? hmap_get(&seen, key, klen) || hmap_get(&seen, all, jlen + 1)
-                      : hmap_get(&seen, any, jlen + 1) != NULL) {
-            bad = "the same subscription twice";
-            break;
-        }
-        if (seen_before(&seen, any, jlen + 1) < 0 || seen_before(&seen, key, klen) < 0)
-            bad = "";
     }
     hmap_cleanup(&seen);
     if (bad) {
-        if (*bad == '\0') {
-            pubsub_reply_error(r, "internal-server-error", NULL);
-        } else {
-            struct xmpp_error e = xmpp_error_of("bad-request");
-            e.text = bad;
-            pubsub_reply_xerr(r, &e);
-        }
+        reply_malformed(r, bad);
         return NULL;
     }
     *count = n;
@@ -319,7 +230,7 @@ static bool subs_report(struct arena *a, struct xml_node *list, const struct pub
         return sub_elem(a, list, xml_attr(se->el, "jid"), se->subid, PUBSUB_SUB_NONE) != NULL;
     struct pubsub_subscriber *s = pubsub_node_subscriber(n, se->jid);
     if (se->subid) {
-        const struct pubsub_sub *sub = sub_find(s, se->subid);
+        const struct pubsub_sub *sub = pubsub_sub_find(s, se->subid);
         return sub_elem(a, list, se->jid, se->subid, sub ? sub->state : PUBSUB_SUB_NONE) != NULL;
     }
     if (s == NULL || s->nsubs == 0)
@@ -328,6 +239,48 @@ static bool subs_report(struct arena *a, struct xml_node *list, const struct pub
         if (!sub_elem(a, list, se->jid, s->subs[i].subid, s->subs[i].state))
             return false;
     return true;
+}
+
+/* The subscription writes of one entry into ops, or fails it; *creates counts the
+ * subscriptions the request makes. */
+static enum herald_rc sub_entry_ops(struct pubsub_req *r, struct pubsub_node *n,
+                                    struct sub_entry *se, size_t *creates, struct pubsub_subop *ops,
+                                    size_t *nops)
+{
+    bool allowed = se->target == PUBSUB_SUB_NONE || may_be_subscribed(n, r->a, se->jid);
+    struct pubsub_subscriber *s = pubsub_node_subscriber(n, se->jid);
+    if (se->subid || (s && s->nsubs)) {
+        struct pubsub_sub *one = se->subid ? pubsub_sub_find(s, se->subid) : NULL;
+        if ((se->subid && one == NULL) || !allowed) {
+            se->failed = true;
+            return HERALD_OK;
+        }
+        for (uint32_t j = 0; j < s->nsubs; j++) {
+            struct pubsub_sub *sub = &s->subs[j];
+            if ((one && sub != one) || sub->state == se->target)
+                continue;
+            /* se->jid, not s->jid: removing the last subscription frees s. */
+            ops[*nops] = (struct pubsub_subop){
+                .jid = se->jid, .from = sub->state, .to = se->target, .opts = sub->opts};
+            memcpy(ops[(*nops)++].subid, sub->subid, sizeof(sub->subid));
+        }
+        return HERALD_OK;
+    }
+    if (se->target == PUBSUB_SUB_NONE)
+        return HERALD_OK; /* nothing to remove */
+    /* A new subscription made by the owner (the §8.8.2.1 example adds one). Pending is the
+     * subscriber's own request and cannot be made up. */
+    if (se->target == PUBSUB_SUB_PENDING || !allowed || !n->cfg.subscribe ||
+        n->nsubs + *creates >= r->srv->cfg.pubsub_max_subscriptions ||
+        !pubsub_key_fits(r->svc, n->name, se->jid, true)) {
+        se->failed = true;
+        return HERALD_OK;
+    }
+    struct pubsub_subop *op = &ops[(*nops)++];
+    *op = (struct pubsub_subop){.jid = se->jid, .from = PUBSUB_SUB_NONE, .to = se->target};
+    pubsub_subopts_defaults(&op->opts);
+    (*creates)++;
+    return pubsub_random_hex(op->subid, PUBSUB_SUBID_LEN / 2);
 }
 
 static void subs_modify(struct pubsub_req *r, struct pubsub_node *n)
@@ -341,46 +294,9 @@ static void subs_modify(struct pubsub_req *r, struct pubsub_node *n)
     struct pubsub_subop *ops = arena_calloc(a, count + n->nsubs + 1, sizeof(*ops));
     if (ops == NULL)
         goto fail;
-    for (size_t i = 0; i < count; i++) {
-        struct sub_entry *se = &v[i];
-        if (se->failed || !se->change)
-            continue;
-        bool allowed = se->target == PUBSUB_SUB_NONE || may_be_subscribed(n, a, se->jid);
-        struct pubsub_subscriber *s = pubsub_node_subscriber(n, se->jid);
-        if (se->subid || (s && s->nsubs)) {
-            struct pubsub_sub *one = se->subid ? sub_find(s, se->subid) : NULL;
-            if ((se->subid && one == NULL) || !allowed) {
-                se->failed = true;
-                continue;
-            }
-            for (uint32_t j = 0; j < s->nsubs; j++) {
-                struct pubsub_sub *sub = &s->subs[j];
-                if ((one && sub != one) || sub->state == se->target)
-                    continue;
-                /* se->jid, not s->jid: removing the last subscription frees s. */
-                ops[nops] = (struct pubsub_subop){
-                    .jid = se->jid, .from = sub->state, .to = se->target, .opts = sub->opts};
-                memcpy(ops[nops++].subid, sub->subid, sizeof(sub->subid));
-            }
-            continue;
-        }
-        if (se->target == PUBSUB_SUB_NONE)
-            continue; /* nothing to remove */
-        /* A new subscription made by the owner (the §8.8.2.1 example adds one). Pending
-         * is the subscriber's own request and cannot be made up. */
-        if (se->target == PUBSUB_SUB_PENDING || !allowed || !n->cfg.subscribe ||
-            n->nsubs + creates >= r->srv->cfg.pubsub_max_subscriptions ||
-            !key_fits(r->svc, n, se->jid)) {
-            se->failed = true;
-            continue;
-        }
-        struct pubsub_subop *op = &ops[nops++];
-        *op = (struct pubsub_subop){.jid = se->jid, .from = PUBSUB_SUB_NONE, .to = se->target};
-        pubsub_subopts_defaults(&op->opts);
-        if (pubsub_random_hex(op->subid, PUBSUB_SUBID_LEN / 2))
+    for (size_t i = 0; i < count; i++)
+        if (!v[i].failed && v[i].change && sub_entry_ops(r, n, &v[i], &creates, ops, &nops))
             goto fail;
-        creates++;
-    }
     struct xml_node *list = NULL, *payload = NULL;
     for (size_t i = 0; i < count; i++) {
         if (!v[i].failed)
@@ -390,24 +306,7 @@ static void subs_modify(struct pubsub_req *r, struct pubsub_node *n)
         if (!subs_report(a, list, n, &v[i]))
             goto fail;
     }
-    struct pubsub_changes *c = pubsub_changes_new(r->svc, n->name);
-    if (c == NULL)
-        goto fail;
-    enum herald_rc rc = nops ? write_changes(r, n, NULL, 0, ops, nops) : HERALD_OK;
-    if (rc) {
-        pubsub_changes_run_cb(r->srv, c, rc);
-        log_error("pubsub %s: storing subscription changes: %s", n->name, herald_rc_str(rc));
-        goto fail;
-    }
-    apply_changes(r, n, NULL, 0, ops, nops, c);
-    if (nfailed) {
-        reply_partial(r, payload, nops > 0, c);
-        return;
-    }
-    if (pubsub_reply_after_commit(r, NULL, pubsub_changes_run_cb, c)) {
-        pubsub_changes_run_cb(r->srv, c, HERALD_ENOMEM);
-        goto fail;
-    }
+    commit_and_reply(r, n, NULL, 0, ops, nops, payload);
     return;
 fail:
     pubsub_reply_error(r, "internal-server-error", NULL);
@@ -466,10 +365,9 @@ static struct aff_entry *affs_parse(struct pubsub_req *r, const struct pubsub_no
                                     size_t *count)
 {
     struct arena *a = r->a;
-    size_t cnt = 0;
-    for (struct xml_node *e = xml_child(r->op, PUBSUB_NS_OWNER, "affiliation"); e;
-         e = xml_next(e, PUBSUB_NS_OWNER, "affiliation"))
-        cnt++;
+    size_t cnt;
+    if (!count_entries(r, "affiliation", &cnt))
+        return NULL;
     struct aff_entry *v = arena_calloc(a, cnt ? cnt : 1, sizeof(*v));
     struct hmap seen;
     hmap_init(&seen, HERALD_MEM_PUBSUB);
@@ -481,20 +379,19 @@ static struct aff_entry *affs_parse(struct pubsub_req *r, const struct pubsub_no
         const char *raw = xml_attr(e, "jid");
         const char *aff = xml_attr(e, "affiliation");
         struct jid j;
+        bool ok = true;
         ae->el = e;
         if (raw == NULL) {
             bad = "an affiliation without a 'jid'";
             break;
         }
-        if (aff) {
-            bool ok;
+        if (aff)
             ae->target = pubsub_aff_parse(aff, &ok);
-            if (!ok) {
-                bad = "an unknown affiliation";
-                break;
-            }
-            ae->change = true; /* without the attribute the value MUST NOT change */
+        if (!ok) {
+            bad = "an unknown affiliation";
+            break;
         }
+        ae->change = aff != NULL; /* without the attribute the value MUST NOT change */
         /* §4.1: affiliations belong to bare JIDs; a full JID stands for its bare JID. */
         if (jid_parse(a, raw, &j) || (ae->bare = jid_bare_str(a, &j)) == NULL) {
             ae->bare = NULL;
@@ -510,13 +407,7 @@ static struct aff_entry *affs_parse(struct pubsub_req *r, const struct pubsub_no
     }
     hmap_cleanup(&seen);
     if (bad) {
-        if (*bad == '\0') {
-            pubsub_reply_error(r, "internal-server-error", NULL);
-        } else {
-            struct xmpp_error e = xmpp_error_of("bad-request");
-            e.text = bad;
-            pubsub_reply_xerr(r, &e);
-        }
+        reply_malformed(r, bad);
         return NULL;
     }
     *count = cnt;
@@ -534,58 +425,68 @@ static bool aff_transition_ok(enum pubsub_aff from, enum pubsub_aff to)
     return true;
 }
 
-/* The subscription writes that follow an affiliation change: outcasts and publish-only
- * entities may not be subscribed (§4.1), so theirs go (pending requests are rejected,
- * §8.7); a new owner, publisher or member has its pending requests approved (§8.7 note). */
-static size_t aff_side_effects(struct arena *a, const struct pubsub_node *n,
-                               const struct aff_entry *ae, struct pubsub_subop *ops)
+/* The subscription writes that follow one affiliation change, collected from the store's
+ * reverse index of that entity's subscriptions (its bare and full JIDs), so that the cost
+ * is that entity's subscriptions, not the node's subscribers. */
+struct side_ctx {
+    struct arena *a;
+    const struct pubsub_node *n;
+    enum pubsub_aff target;
+    struct pubsub_subop *ops;
+    size_t nops, cap;
+    bool oom;
+};
+
+static bool side_cb(void *arg, const char *node, const char *jid, const char *subid)
 {
-    size_t nops = 0, blen = strlen(ae->bare);
-    bool drop = ae->target == PUBSUB_AFF_OUTCAST || ae->target == PUBSUB_AFF_PUBLISH_ONLY;
-    bool approve = ae->target >= PUBSUB_AFF_MEMBER && ae->target != PUBSUB_AFF_PUBLISH_ONLY;
-    for (size_t i = 0; i < n->nsubscribers; i++) {
-        const struct pubsub_subscriber *s = n->subscribers[i];
-        if (!jid_of_bare(s->jid, s->jid_len, ae->bare, blen))
-            continue;
-        for (uint32_t j = 0; j < s->nsubs; j++) {
-            const struct pubsub_sub *sub = &s->subs[j];
-            enum pubsub_substate to = sub->state;
-            if (drop)
-                to = PUBSUB_SUB_NONE;
-            else if (approve && sub->state == PUBSUB_SUB_PENDING)
-                to = PUBSUB_SUB_SUBSCRIBED;
-            if (to == sub->state)
-                continue;
-            /* A copy: removing the last subscription frees s. */
-            const char *jid = arena_strdup(a, s->jid);
-            if (jid == NULL)
-                return SIZE_MAX;
-            ops[nops] =
-                (struct pubsub_subop){.jid = jid, .from = sub->state, .to = to, .opts = sub->opts};
-            memcpy(ops[nops++].subid, sub->subid, sizeof(sub->subid));
-        }
+    struct side_ctx *x = arg;
+    if (strcmp(node, x->n->name) != 0)
+        return true;
+    const struct pubsub_sub *sub = pubsub_sub_find(pubsub_node_subscriber(x->n, jid), subid);
+    if (sub == NULL)
+        return true;
+    /* Outcasts and publish-only entities may not be subscribed (§4.1), so theirs go (pending
+     * requests are rejected, §8.7); a new owner, publisher or member has its pending
+     * requests approved (§8.7 note). */
+    bool drop = x->target == PUBSUB_AFF_OUTCAST || x->target == PUBSUB_AFF_PUBLISH_ONLY;
+    bool approve = x->target >= PUBSUB_AFF_MEMBER && x->target != PUBSUB_AFF_PUBLISH_ONLY;
+    enum pubsub_substate to = sub->state;
+    if (drop)
+        to = PUBSUB_SUB_NONE;
+    else if (approve && sub->state == PUBSUB_SUB_PENDING)
+        to = PUBSUB_SUB_SUBSCRIBED;
+    if (to == sub->state)
+        return true;
+    /* A copy: the index hands out a buffer of its own, and removing the last subscription
+     * frees the subscriber. */
+    const char *copy = arena_strdup(x->a, jid);
+    if (copy == NULL || x->nops == x->cap) {
+        x->oom = true;
+        return false;
     }
-    return nops;
+    x->ops[x->nops] =
+        (struct pubsub_subop){.jid = copy, .from = sub->state, .to = to, .opts = sub->opts};
+    memcpy(x->ops[x->nops++].subid, sub->subid, sizeof(sub->subid));
+    return true;
 }
 
 static void affs_modify(struct pubsub_req *r, struct pubsub_node *n)
 {
     struct arena *a = r->a;
-    size_t count, nfailed = 0, naffs = 0, nops = 0;
+    size_t count, nfailed = 0, naffs = 0;
     struct aff_entry *v = affs_parse(r, n, &count);
     if (v == NULL)
         return;
     long owners = 0;
     size_t pos = 0;
-    void *val;
-    while (hmap_iter(&n->affs, &pos, NULL, NULL, &val))
-        owners += ((const struct pubsub_affentry *)val)->aff == PUBSUB_AFF_OWNER;
+    while (pubsub_node_next_owner(n, &pos))
+        owners++;
     for (size_t i = 0; i < count; i++) {
         struct aff_entry *ae = &v[i];
         if (ae->failed || !ae->change || ae->old == ae->target)
             continue;
         if (!aff_transition_ok(ae->old, ae->target) ||
-            (ae->target != PUBSUB_AFF_NONE && !key_fits(r->svc, n, ae->bare))) {
+            (ae->target != PUBSUB_AFF_NONE && !pubsub_key_fits(r->svc, n->name, ae->bare, true))) {
             ae->failed = true;
             continue;
         }
@@ -596,10 +497,12 @@ static void affs_modify(struct pubsub_req *r, struct pubsub_node *n)
         if (!v[i].failed && v[i].change && v[i].old == PUBSUB_AFF_OWNER &&
             v[i].target != PUBSUB_AFF_OWNER)
             v[i].failed = true;
-    struct aff_change *affs = arena_calloc(a, count + 1, sizeof(*affs));
-    struct pubsub_subop *ops = arena_calloc(a, n->nsubs + 1, sizeof(*ops));
+    struct pubsub_affop *affs = arena_calloc(a, count + 1, sizeof(*affs));
+    struct side_ctx side = {.a = a, .n = n, .cap = n->nsubs + 1};
+    side.ops = arena_calloc(a, side.cap, sizeof(*side.ops));
     struct xml_node *list = NULL, *payload = NULL;
-    if (affs == NULL || ops == NULL)
+    struct store_txn *t;
+    if (affs == NULL || side.ops == NULL || store_read(r->srv->store, &t))
         goto fail;
     for (size_t i = 0; i < count; i++) {
         struct aff_entry *ae = &v[i];
@@ -613,30 +516,13 @@ static void affs_modify(struct pubsub_req *r, struct pubsub_node *n)
         }
         if (!ae->change || ae->old == ae->target)
             continue;
-        affs[naffs++] = (struct aff_change){ae->bare, ae->target};
-        size_t k = aff_side_effects(a, n, ae, ops + nops); /* distinct bare JIDs: disjoint */
-        if (k == SIZE_MAX)
+        affs[naffs++] = (struct pubsub_affop){ae->bare, ae->target};
+        /* Distinct bare JIDs: their subscriptions are disjoint. */
+        side.target = ae->target;
+        if (pubsub_store_subs_of_jid(t, r->svc->jid, ae->bare, side_cb, &side) || side.oom)
             goto fail;
-        nops += k;
     }
-    struct pubsub_changes *c = pubsub_changes_new(r->svc, n->name);
-    if (c == NULL)
-        goto fail;
-    enum herald_rc rc = naffs ? write_changes(r, n, affs, naffs, ops, nops) : HERALD_OK;
-    if (rc) {
-        pubsub_changes_run_cb(r->srv, c, rc);
-        log_error("pubsub %s: storing affiliation changes: %s", n->name, herald_rc_str(rc));
-        goto fail;
-    }
-    apply_changes(r, n, affs, naffs, ops, nops, c);
-    if (nfailed) {
-        reply_partial(r, payload, naffs > 0, c);
-        return;
-    }
-    if (pubsub_reply_after_commit(r, NULL, pubsub_changes_run_cb, c)) {
-        pubsub_changes_run_cb(r->srv, c, HERALD_ENOMEM);
-        goto fail;
-    }
+    commit_and_reply(r, n, affs, naffs, side.ops, side.nops, payload);
     return;
 fail:
     pubsub_reply_error(r, "internal-server-error", NULL);

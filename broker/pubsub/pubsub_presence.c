@@ -29,6 +29,7 @@ struct found {
     char *node;
     char *jid;
     char subid[PUBSUB_SUBID_LEN + 1];
+    bool ends; /* a temporary subscription this session's end ends */
 };
 
 struct found_list {
@@ -67,6 +68,7 @@ static bool found_cb(void *arg, const char *node, const char *jid, const char *s
         return false;
     }
     strcpy(f->subid, subid);
+    f->ends = false;
     l->n++;
     return true;
 }
@@ -90,11 +92,7 @@ static int found_cmp(const void *a, const void *b)
 /* The subscription in memory (state and options are kept there, not in the index). */
 static const struct pubsub_sub *find_sub(const struct pubsub_node *n, const struct found *f)
 {
-    const struct pubsub_subscriber *s = pubsub_node_subscriber(n, f->jid);
-    for (uint32_t i = 0; s && i < s->nsubs; i++)
-        if (strcmp(s->subs[i].subid, f->subid) == 0)
-            return &s->subs[i];
-    return NULL;
+    return pubsub_sub_find(pubsub_node_subscriber(n, f->jid), f->subid);
 }
 
 /* ---- a new presence session: the last items ---- */
@@ -136,7 +134,6 @@ static bool other_available(struct server *srv, const struct session *s, const c
 
 /* Owners told after the commit (notify_sub). */
 struct ended {
-    struct pubsub_registry *reg;
     struct pubsub_service *svc;
     struct found_list l; /* the subscriptions that ended */
 };
@@ -144,72 +141,84 @@ struct ended {
 static void ended_cb(void *arg, enum herald_rc rc)
 {
     struct ended *e = arg;
-    if (rc != HERALD_OK) {
-        pubsub_registry_invalidate(e->reg); /* nothing of the turn is stored */
-    } else {
-        for (size_t i = 0; i < e->l.n; i++) {
-            struct pubsub_node *n;
-            if (pubsub_node_get(e->svc, e->l.v[i].node, &n) == HERALD_OK)
-                pubsub_notify_owners_sub(e->svc, n, e->l.v[i].jid, e->l.v[i].subid,
-                                         PUBSUB_SUB_NONE);
-        }
+    for (size_t i = 0; rc == HERALD_OK && i < e->l.n; i++) {
+        struct pubsub_node *n;
+        if (pubsub_node_get(e->svc, e->l.v[i].node, &n) == HERALD_OK)
+            pubsub_notify_owners_sub(e->svc, n, e->l.v[i].jid, e->l.v[i].subid, PUBSUB_SUB_NONE);
     }
     found_free(&e->l);
     free(e);
 }
 
+/* Does subscription f end with this presence session? */
+static bool ends_now(struct pubsub_service *svc, const struct session *s, bool bare_ends,
+                     const struct found *f)
+{
+    struct pubsub_node *n;
+    if ((strcmp(f->jid, s->full) != 0 && !bare_ends) || pubsub_node_get(svc, f->node, &n))
+        return false;
+    const struct pubsub_sub *sub = find_sub(n, f);
+    return sub && (sub->opts.expire_presence || n->cfg.tempsub);
+}
+
+/* Delete the subscriptions of l marked `ends`, all in one nested transaction. */
+static enum herald_rc store_ended(struct pubsub_service *svc, const struct found_list *l)
+{
+    struct store_txn *t;
+    enum herald_rc rc = pubsub_txn_begin(svc, &t);
+    if (rc)
+        return rc;
+    for (size_t i = 0; rc == HERALD_OK && i < l->n; i++)
+        if (l->v[i].ends)
+            rc = pubsub_store_sub_del(t, svc->jid, l->v[i].node, l->v[i].jid, l->v[i].subid);
+    return pubsub_txn_end(&t, rc);
+}
+
 static void end_temporary(struct pubsub_service *svc, struct session *s, const char *bare,
                           struct found_list *l)
 {
-    struct server *srv = svc->srv;
-    bool bare_ends = !other_available(srv, s, bare);
-    struct ended *e = calloc(1, sizeof(*e));
-    if (e == NULL) {
-        log_error("pubsub: out of memory ending the temporary subscriptions of %s", s->full);
+    bool bare_ends = !other_available(svc->srv, s, bare);
+    size_t nends = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        l->v[i].ends = ends_now(svc, s, bare_ends, &l->v[i]);
+        nends += l->v[i].ends;
+    }
+    if (nends == 0)
+        return;
+    enum herald_rc rc = store_ended(svc, l);
+    if (rc) {
+        log_error("pubsub: cannot end the temporary subscriptions of %s: %s", s->full,
+                  herald_rc_str(rc));
         return;
     }
-    e->reg = svc->reg;
-    e->svc = svc;
+    /* Memory follows; the ended subscriptions move to the owners' notice (their slots in l
+     * are left empty). */
+    struct ended *e = calloc(1, sizeof(*e));
+    struct found *v = e ? calloc(nends, sizeof(*v)) : NULL;
     for (size_t i = 0; i < l->n; i++) {
         struct found *f = &l->v[i];
         struct pubsub_node *n;
-        if (strcmp(f->jid, s->full) != 0 && !bare_ends)
+        if (!f->ends)
             continue;
-        if (pubsub_node_get(svc, f->node, &n))
-            continue;
-        const struct pubsub_sub *sub = find_sub(n, f);
-        if (sub == NULL || !(sub->opts.expire_presence || n->cfg.tempsub))
-            continue;
-        struct store_txn *t;
-        enum herald_rc rc = store_begin(srv->store, &t);
-        if (rc == HERALD_OK) {
-            rc = pubsub_store_sub_del(t, svc->jid, n->name, f->jid, f->subid);
-            if (rc)
-                store_abort(&t);
-            else
-                rc = store_commit(&t);
+        if (pubsub_node_get(svc, f->node, &n) == HERALD_OK)
+            pubsub_node_remove_sub(n, f->jid, f->subid);
+        log_debug("pubsub: temporary subscription of %s to %s/%s ended", f->jid, svc->jid, f->node);
+        if (v) {
+            v[e->l.n++] = *f;
+            f->node = f->jid = NULL;
         }
-        if (rc) {
-            log_error("pubsub: cannot end the temporary subscription of %s to %s: %s", f->jid,
-                      n->name, herald_rc_str(rc));
-            continue;
-        }
-        pubsub_node_remove_sub(n, f->jid, f->subid);
-        log_debug("pubsub: temporary subscription of %s to %s/%s ended", f->jid, svc->jid, n->name);
-        /* Moved to the list of ended ones (the slot in l is left empty). */
-        struct found_list *el = &e->l;
-        if (el->n == el->cap) {
-            size_t cap = el->cap ? el->cap * 2 : 4;
-            struct found *v = realloc(el->v, cap * sizeof(*v));
-            if (v == NULL)
-                continue; /* ended, but the owners will not hear of it */
-            el->v = v;
-            el->cap = cap;
-        }
-        el->v[el->n++] = *f;
-        f->node = f->jid = NULL;
     }
-    if (e->l.n == 0 || store_on_commit(srv->store, ended_cb, e)) {
+    if (v == NULL) {
+        log_warn("pubsub: out of memory, the owners do not hear of the end of temporary "
+                 "subscriptions of %s",
+                 s->full);
+        free(e);
+        return;
+    }
+    e->svc = svc;
+    e->l.v = v;
+    e->l.cap = nends;
+    if (store_on_commit(svc->srv->store, ended_cb, e)) {
         found_free(&e->l);
         free(e);
     }

@@ -3,16 +3,18 @@
  * ones, with XEP-0059 paging) and the last published item (§6.1.7, §4.3), both blind to
  * items past their node's pubsub#item_expire even before the sweep removes them.
  *
- * Pages are in publication order (§13.1), oldest first, as in the §6.5.4 example; an
- * answer truncated at ITEMS_DEFAULT_MAX carries an RSM notation. RSM counts and indexes
- * are exact: they walk the node's live items (bounded by max_items).
+ * Pages are in publication order (§13.1), oldest first, as in the §6.5.4 example. A page
+ * holds at most ITEMS_DEFAULT_MAX items and about max_stanza_size bytes of them (what a peer
+ * with our own stanza limit accepts; always at least one item): an answer cut short carries
+ * an RSM notation (§6.5.4), with which the requester asks for the rest. RSM counts and
+ * indexes are exact: they walk the node's live items (bounded by max_items).
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "herald/log.h"
 #include "herald/pubsub_store.h"
 #include "herald/store.h"
 #include "pubsub_int.h"
@@ -50,7 +52,10 @@ struct collect_ctx {
     char last[PUBSUB_ITEMID_MAX + 1];
     char **parts;
     size_t nparts;
+    size_t budget; /* bytes of items the page may hold (past the first item) */
+    size_t bytes;  /* held so far */
     bool backwards;
+    bool truncated; /* stopped by the budget */
     bool failed;
 };
 
@@ -78,6 +83,12 @@ static bool collect_cb(void *arg, const struct pubsub_store_item *it)
         buf_cleanup(&one);
         return false;
     }
+    if (x->got > 0 && x->bytes + one.len > x->budget) {
+        x->truncated = true;
+        buf_cleanup(&one);
+        return false;
+    }
+    x->bytes += one.len;
     if (x->backwards) {
         char **p = realloc(x->parts, (x->nparts + 1) * sizeof(*p));
         if (p == NULL) {
@@ -131,20 +142,6 @@ static enum herald_rc count_live(struct store_txn *t, struct pubsub_service *svc
     return rc;
 }
 
-/* A non-negative decimal integer (XEP-0059 <max/> and <index/>, max_items). */
-static bool parse_count(const char *s, uint64_t *out)
-{
-    if (s == NULL || *s < '0' || *s > '9')
-        return false;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end || errno)
-        return false;
-    *out = v;
-    return true;
-}
-
 /* What a request for a page asks (§6.5.7 max_items, XEP-0059 <set/>). */
 struct page_req {
     uint64_t max;
@@ -165,7 +162,7 @@ static bool page_parse(struct pubsub_req *r, struct page_req *p)
     p->max = ITEMS_DEFAULT_MAX;
     if (mi) {
         uint64_t m;
-        if (!parse_count(mi, &m) || m == 0) {
+        if (!pubsub_parse_count(mi, &m) || m == 0) {
             struct xmpp_error e = xmpp_error_of("bad-request");
             e.text = "max_items is not a positive integer";
             pubsub_reply_xerr(r, &e);
@@ -182,7 +179,8 @@ static bool page_parse(struct pubsub_req *r, struct page_req *p)
     struct xml_node *after = xml_child(set, NS_RSM, "after");
     struct xml_node *before = xml_child(set, NS_RSM, "before");
     uint64_t m;
-    if ((smax && !parse_count(smax, &m)) || (sindex && !parse_count(sindex, &p->index))) {
+    if ((smax && !pubsub_parse_count(smax, &m)) ||
+        (sindex && !pubsub_parse_count(sindex, &p->index))) {
         struct xmpp_error e = xmpp_error_of("bad-request");
         e.text = "<max/> and <index/> take non-negative integers (XEP-0059)";
         pubsub_reply_xerr(r, &e);
@@ -231,8 +229,12 @@ static bool items_page(struct pubsub_req *r, struct store_txn *t, struct pubsub_
         return false;
     int64_t now = herald_wall_us();
     uint64_t from = 0, total = 0, index = 0;
-    struct collect_ctx x = {
-        .cfg = &n->cfg, .now = now, .b = b, .want = p.max, .backwards = p.backwards};
+    struct collect_ctx x = {.cfg = &n->cfg,
+                            .now = now,
+                            .b = b,
+                            .want = p.max,
+                            .budget = r->srv->cfg.max_stanza_size,
+                            .backwards = p.backwards};
     enum herald_rc rc = count_live(t, svc, n, now, 0, &total);
     if (rc == HERALD_OK && p.after) {
         uint64_t newer;
@@ -259,7 +261,7 @@ static bool items_page(struct pubsub_req *r, struct store_txn *t, struct pubsub_
     }
     if (p.backwards && p.before && *p.before) {
         uint64_t from_on; /* live items at or after the <before/> item */
-        if ((rc = count_live(t, svc, n, now, from - 1, &from_on))) {
+        if (count_live(t, svc, n, now, from - 1, &from_on)) {
             pubsub_reply_error(r, "internal-server-error", NULL);
             return false;
         }
@@ -269,7 +271,7 @@ static bool items_page(struct pubsub_req *r, struct store_txn *t, struct pubsub_
         index = total - (x.got < total ? x.got : total);
     }
     /* §6.5.4: a truncated answer says so with an RSM notation; a <set/> always gets one. */
-    if (!p.rsm && (p.backwards || x.got >= total))
+    if (!p.rsm && !x.truncated && (p.backwards || x.got >= total))
         return true;
     buf_append_str(set, "<set xmlns='" NS_RSM "'>");
     if (x.got) {
@@ -283,47 +285,68 @@ static bool items_page(struct pubsub_req *r, struct store_txn *t, struct pubsub_
     return true;
 }
 
+/* §6.5.8: particular items, in the order asked; unknown (or expired) ones are left out
+ * (§6.5.9.12). False after replying with the error. */
+static bool items_by_id(struct pubsub_req *r, struct store_txn *t, const struct pubsub_node *n,
+                        struct buf *b)
+{
+    size_t count = 0, budget = r->srv->cfg.max_stanza_size, start = b->len;
+    int64_t now = herald_wall_us();
+    for (struct xml_node *want = xml_child(r->op, PUBSUB_NS, "item"); want;
+         want = xml_next(want, PUBSUB_NS, "item")) {
+        const char *id = xml_attr(want, "id");
+        struct pubsub_store_item it;
+        if (id == NULL) {
+            pubsub_reply_error(r, "bad-request", "item-required");
+            return false;
+        }
+        if (++count > PUBSUB_REQ_ENTRIES_MAX) {
+            pubsub_reply_text(r, "policy-violation", "too many items asked for at once");
+            return false;
+        }
+        if (pubsub_store_item_get(t, r->svc->jid, n->name, id, &it) == HERALD_OK &&
+            !pubsub_item_expired(&n->cfg, it.ts_us, now))
+            pubsub_item_write(b, it.id, it.id_len, it.payload, it.payload_len);
+        if (b->len - start > budget) {
+            pubsub_reply_text(r, "resource-constraint",
+                              "these items are too large for one reply: ask for fewer");
+            return false;
+        }
+    }
+    return true;
+}
+
+/* §6.5.9.1-2: a requester with several subscriptions names one. False after replying. */
+static bool items_subid_ok(struct pubsub_req *r, const struct pubsub_node *n)
+{
+    const char *subid = xml_attr(r->op, "subid");
+    struct pubsub_subscriber *me = pubsub_node_subscriber(n, r->st->from_str);
+    if (me == NULL)
+        me = pubsub_node_subscriber(n, r->from_bare);
+    if (subid && pubsub_sub_find(me, subid) == NULL) {
+        pubsub_reply_error(r, "not-acceptable", "invalid-subid");
+        return false;
+    }
+    if (subid == NULL && me && me->nsubs > 1) {
+        pubsub_reply_error(r, "bad-request", "subid-required");
+        return false;
+    }
+    return true;
+}
+
 void pubsub_handle_items(struct pubsub_req *r)
 {
     struct pubsub_service *svc = r->svc;
-    struct arena *a = r->a;
-    const char *name = xml_attr(r->op, "node");
-    if (name == NULL) {
-        pubsub_reply_error(r, "bad-request", "nodeid-required");
+    struct pubsub_node *n = pubsub_req_node(r, xml_attr(r->op, "node"));
+    if (n == NULL)
         return;
-    }
-    struct pubsub_node *n;
-    enum herald_rc rc = pubsub_node_get(svc, name, &n);
-    if (rc == HERALD_ENOTFOUND) {
-        pubsub_reply_error(r, "item-not-found", NULL);
-        return;
-    }
-    if (rc) {
-        pubsub_reply_error(r, "internal-server-error", NULL);
-        return;
-    }
     enum pubsub_access_verdict v = pubsub_access_check(svc, n, r->from_bare, PUBSUB_OP_RETRIEVE);
     if (v != PUBSUB_ALLOW) {
         pubsub_reply_access(r, v);
         return;
     }
-    /* §6.5.9.1-2: a requester with several subscriptions names one. */
-    const char *subid = xml_attr(r->op, "subid");
-    struct pubsub_subscriber *me = pubsub_node_subscriber(n, r->st->from_str);
-    if (me == NULL)
-        me = pubsub_node_subscriber(n, r->from_bare);
-    if (subid) {
-        bool known = false;
-        for (uint32_t i = 0; me && i < me->nsubs; i++)
-            known = known || strcmp(me->subs[i].subid, subid) == 0;
-        if (!known) {
-            pubsub_reply_error(r, "not-acceptable", "invalid-subid");
-            return;
-        }
-    } else if (me && me->nsubs > 1) {
-        pubsub_reply_error(r, "bad-request", "subid-required");
+    if (!items_subid_ok(r, n))
         return;
-    }
     if (!n->cfg.persist_items) {
         pubsub_reply_unsupported(r, "persistent-items");
         return;
@@ -333,62 +356,33 @@ void pubsub_handle_items(struct pubsub_req *r)
         pubsub_reply_error(r, "internal-server-error", NULL);
         return;
     }
+    /* Built as text for speed, then parsed into the reply tree (it is our own XML). The hard
+     * limit leaves room for the one item a page always holds, past the budget. */
     struct buf b, set;
-    buf_init(&b, (size_t)r->srv->cfg.max_stanza_size * 64);
+    buf_init(&b, (size_t)r->srv->cfg.max_stanza_size + svc->reg->lim.max_payload + 4096);
     buf_init(&set, 0);
-    buf_append_str(&b, "<items node='");
+    buf_append_str(&b, "<pubsub xmlns='" PUBSUB_NS "'><items node='");
     buf_append_xml_attr_escaped(&b, n->name, strlen(n->name));
     buf_append_str(&b, "'>");
-    struct xml_node *want = xml_child(r->op, PUBSUB_NS, "item");
-    if (want) {
-        /* §6.5.8: particular items, in the order asked; unknown (or expired) ones are left
-         * out (§6.5.9.12). */
-        int64_t now = herald_wall_us();
-        for (; want; want = xml_next(want, PUBSUB_NS, "item")) {
-            const char *id = xml_attr(want, "id");
-            struct pubsub_store_item it;
-            if (id == NULL) {
-                buf_cleanup(&b);
-                buf_cleanup(&set);
-                pubsub_reply_error(r, "bad-request", "item-required");
-                return;
-            }
-            if (pubsub_store_item_get(t, svc->jid, n->name, id, &it) == HERALD_OK &&
-                !pubsub_item_expired(&n->cfg, it.ts_us, now))
-                pubsub_item_write(&b, it.id, it.id_len, it.payload, it.payload_len);
-        }
-    } else if (!items_page(r, t, n, &b, &set)) {
-        buf_cleanup(&b);
-        buf_cleanup(&set);
-        return;
-    }
+    bool ok = xml_child(r->op, PUBSUB_NS, "item") ? items_by_id(r, t, n, &b)
+                                                  : items_page(r, t, n, &b, &set);
     buf_append_str(&b, "</items>");
-    /* Built as text for speed; parsed back into the reply tree (it is our own XML). */
-    struct xml_node *ps = xml_elem_new(a, PUBSUB_NS, "pubsub");
-    struct buf wrapped;
-    buf_init(&wrapped, 0);
-    buf_append_str(&wrapped, "<pubsub xmlns='" PUBSUB_NS "'>");
-    buf_append(&wrapped, b.data, b.len);
-    buf_append(&wrapped, set.data, set.len);
-    buf_append_str(&wrapped, "</pubsub>");
-    bool too_big = b.err == HERALD_ELIMIT || wrapped.err == HERALD_ELIMIT;
-    buf_cleanup(&b);
-    if (too_big || set.err) {
-        buf_cleanup(&set);
-        buf_cleanup(&wrapped);
-        struct xmpp_error e = xmpp_error_of("resource-constraint");
-        e.text = "too many items for one reply: ask for fewer (max_items or RSM)";
-        pubsub_reply_xerr(r, &e);
-        return;
-    }
-    buf_cleanup(&set);
-    if (ps == NULL || wrapped.err || xml_parse_fragment(a, wrapped.data, wrapped.len, 1000, &ps)) {
-        buf_cleanup(&wrapped);
+    buf_append(&b, set.data, set.len);
+    buf_append_str(&b, "</pubsub>");
+    struct xml_node *ps = NULL;
+    if (ok &&
+        (b.err || set.err || xml_parse_fragment(r->a, b.data, b.len, 1000, &ps) != HERALD_OK)) {
+        log_error("pubsub items of %s: %s", n->name,
+                  herald_rc_str(b.err     ? b.err
+                                : set.err ? set.err
+                                          : HERALD_ENOMEM));
         pubsub_reply_error(r, "internal-server-error", NULL);
-        return;
+        ok = false;
     }
-    buf_cleanup(&wrapped);
-    router_reply_result(r->srv, r->st, ps);
+    buf_cleanup(&b);
+    buf_cleanup(&set);
+    if (ok)
+        router_reply_result(r->srv, r->st, ps);
 }
 
 /* ---- the last published item (§6.1.7) ---- */
@@ -423,9 +417,7 @@ void pubsub_send_last_item(struct pubsub_service *svc, struct pubsub_node *n, co
         return;
     struct buf b;
     buf_init(&b, 0);
-    buf_append_str(&b, "<event xmlns='" PUBSUB_NS_EVENT "'><items node='");
-    buf_append_xml_attr_escaped(&b, n->name, strlen(n->name));
-    buf_append_str(&b, "'>");
+    pubsub_items_event_open(&b, n->name);
     struct last_ctx x = {&b, &n->cfg, herald_wall_us(), 0, false};
     if (pubsub_store_items_each(t, svc->jid, n->name, true, 0, last_cb, &x) || !x.found) {
         buf_cleanup(&b);
@@ -433,8 +425,10 @@ void pubsub_send_last_item(struct pubsub_service *svc, struct pubsub_node *n, co
     }
     char stamp[32];
     format_datetime(x.ts, stamp);
-    buf_printf(&b, "</items></event><delay xmlns='" NS_DELAY "' from='%s' stamp='%s'/>", svc->jid,
-               stamp);
+    pubsub_items_event_close(&b);
+    buf_append_str(&b, "<delay xmlns='" NS_DELAY "' from='");
+    buf_append_xml_attr_escaped(&b, svc->jid, strlen(svc->jid));
+    buf_printf(&b, "' stamp='%s'/>", stamp);
     /* §13.16: a JID with several subscriptions learns which one this is for. */
     const char *headers = NULL;
     struct buf hb;

@@ -1,7 +1,9 @@
 /*
  * pubsub_service.c - the services: registry, stanza dispatch, replies that wait for the
- * commit, and service discovery (XEP-0060 §5.1-5.5).
+ * commit, the request's store transaction and the turn's commit guard (pubsub_int.h, "State
+ * model"), and the small helpers every use case shares. Discovery is in pubsub_disco.c.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,60 +11,8 @@
 
 #include "herald/disco.h"
 #include "herald/log.h"
-#include "herald/pubsub_store.h"
 #include "herald/store.h"
 #include "pubsub_int.h"
-
-/* Every feature listed here is implemented (§11 Feature Summary). Not listed:
- * last-published, which says the default send_last_published_item is on_sub_and_presence
- * (§4.3), while it is "never" here except on PEP nodes. */
-static const char *const service_features[] = {
-    "http://jabber.org/protocol/pubsub",
-    "http://jabber.org/protocol/pubsub#access-authorize",
-    "http://jabber.org/protocol/pubsub#access-open",
-    "http://jabber.org/protocol/pubsub#access-presence",
-    "http://jabber.org/protocol/pubsub#access-roster",
-    "http://jabber.org/protocol/pubsub#access-whitelist",
-    "http://jabber.org/protocol/pubsub#auto-create",
-    "http://jabber.org/protocol/pubsub#config-node",
-    "http://jabber.org/protocol/pubsub#create-and-configure",
-    "http://jabber.org/protocol/pubsub#create-nodes",
-    "http://jabber.org/protocol/pubsub#delete-items",
-    "http://jabber.org/protocol/pubsub#delete-nodes",
-    "http://jabber.org/protocol/pubsub#get-pending",
-    "http://jabber.org/protocol/pubsub#instant-nodes",
-    "http://jabber.org/protocol/pubsub#item-ids",
-    "http://jabber.org/protocol/pubsub#manage-subscriptions",
-    "http://jabber.org/protocol/pubsub#member-affiliation",
-    "http://jabber.org/protocol/pubsub#meta-data",
-    "http://jabber.org/protocol/pubsub#modify-affiliations",
-    "http://jabber.org/protocol/pubsub#multi-subscribe",
-    "http://jabber.org/protocol/pubsub#outcast-affiliation",
-    "http://jabber.org/protocol/pubsub#persistent-items",
-    "http://jabber.org/protocol/pubsub#presence-notifications",
-    "http://jabber.org/protocol/pubsub#publish",
-    "http://jabber.org/protocol/pubsub#publish-only-affiliation",
-    "http://jabber.org/protocol/pubsub#publish-options",
-    "http://jabber.org/protocol/pubsub#publisher-affiliation",
-    "http://jabber.org/protocol/pubsub#purge-nodes",
-    "http://jabber.org/protocol/pubsub#retract-items",
-    "http://jabber.org/protocol/pubsub#retrieve-affiliations",
-    "http://jabber.org/protocol/pubsub#retrieve-default",
-    "http://jabber.org/protocol/pubsub#retrieve-default-sub",
-    "http://jabber.org/protocol/pubsub#retrieve-items",
-    "http://jabber.org/protocol/pubsub#retrieve-subscriptions",
-    "http://jabber.org/protocol/pubsub#rsm",
-    "http://jabber.org/protocol/pubsub#subscribe",
-    "http://jabber.org/protocol/pubsub#subscription-notifications",
-    "http://jabber.org/protocol/pubsub#subscription-options",
-    NS_COMMANDS, /* XEP-0050 §2.1, for §8.7 get-pending */
-    NS_SHIM,     /* XEP-0131: SubID headers on notifications (§13.16) */
-    NS_DISCO_INFO,
-    NS_DISCO_ITEMS,
-};
-
-/* XEP-0131 §3.2: the headers we use, at the well-known node NS_SHIM. */
-static const char *const shim_features[] = {NS_SHIM "#SubID"};
 
 /* ---- small shared helpers ---- */
 
@@ -96,19 +46,79 @@ enum pubsub_aff pubsub_aff_parse(const char *s, bool *ok)
     return PUBSUB_AFF_NONE;
 }
 
+/* Indexed by enum pubsub_substate. */
+static const char *const substate_names[] = {"none", "pending", "unconfigured", "subscribed"};
+
 const char *pubsub_substate_name(enum pubsub_substate s)
 {
-    switch (s) {
-    case PUBSUB_SUB_NONE:
-        return "none";
-    case PUBSUB_SUB_PENDING:
-        return "pending";
-    case PUBSUB_SUB_UNCONFIGURED:
-        return "unconfigured";
-    case PUBSUB_SUB_SUBSCRIBED:
-        return "subscribed";
+    return (size_t)s < HERALD_ARRAY_LEN(substate_names) ? substate_names[s] : "none";
+}
+
+bool pubsub_substate_parse(const char *s, enum pubsub_substate *out)
+{
+    for (size_t i = 0; i < HERALD_ARRAY_LEN(substate_names); i++) {
+        if (strcmp(s, substate_names[i]) == 0) {
+            *out = (enum pubsub_substate)i;
+            return true;
+        }
     }
-    return "none";
+    return false;
+}
+
+bool pubsub_parse_count(const char *s, uint64_t *out)
+{
+    if (s == NULL || *s < '0' || *s > '9')
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || errno)
+        return false;
+    *out = v;
+    return true;
+}
+
+bool pubsub_names_add(struct pubsub_names *l, const char *s, size_t len)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        char **v = realloc(l->v, cap * sizeof(*v));
+        if (v == NULL)
+            return false;
+        l->v = v;
+        l->cap = cap;
+    }
+    char *copy = malloc(len + 1);
+    if (copy == NULL)
+        return false;
+    memcpy(copy, s, len);
+    copy[len] = '\0';
+    l->v[l->n++] = copy;
+    return true;
+}
+
+void pubsub_names_free(struct pubsub_names *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+    *l = (struct pubsub_names){0};
+}
+
+bool pubsub_jid_of_bare(const char *jid, size_t jid_len, const char *bare, size_t blen)
+{
+    return jid_len >= blen && memcmp(jid, bare, blen) == 0 && (jid_len == blen || jid[blen] == '/');
+}
+
+bool pubsub_key_fits(const struct pubsub_service *svc, const char *node, const char *part,
+                     bool subid)
+{
+    /* The longest key: service \0 node \0 part [\0 subid] (schemas/store.md; the reverse
+     * index keys have the same parts in another order). */
+    size_t len = strlen(svc->jid) + 1 + strlen(node) + 1 + strlen(part);
+    if (subid)
+        len += 1 + PUBSUB_SUBID_LEN;
+    return len <= STORE_MAX_KEY;
 }
 
 /* ---- replies ---- */
@@ -124,6 +134,13 @@ void pubsub_reply_error(struct pubsub_req *r, const char *cond, const char *app)
     pubsub_reply_xerr(r, &e);
 }
 
+void pubsub_reply_text(struct pubsub_req *r, const char *cond, const char *text)
+{
+    struct xmpp_error e = xmpp_error_of(cond);
+    e.text = text;
+    pubsub_reply_xerr(r, &e);
+}
+
 void pubsub_reply_error_typed(struct pubsub_req *r, const char *cond, const char *app,
                               enum xmpp_error_type type)
 {
@@ -134,19 +151,40 @@ void pubsub_reply_error_typed(struct pubsub_req *r, const char *cond, const char
 
 void pubsub_reply_unsupported(struct pubsub_req *r, const char *feature)
 {
-    struct xmpp_error e = xmpp_error_app("feature-not-implemented", PUBSUB_NS_ERRORS,
-                                         "unsupported");
+    struct xmpp_error e =
+        xmpp_error_app("feature-not-implemented", PUBSUB_NS_ERRORS, "unsupported");
     e.app_attr = "feature";
     e.app_attr_value = feature;
     pubsub_reply_xerr(r, &e);
 }
 
+struct pubsub_node *pubsub_req_node(struct pubsub_req *r, const char *name)
+{
+    struct pubsub_node *n;
+    if (name == NULL) {
+        pubsub_reply_error(r, "bad-request", "nodeid-required");
+        return NULL;
+    }
+    enum herald_rc rc = pubsub_node_get(r->svc, name, &n);
+    if (rc == HERALD_ENOTFOUND) {
+        pubsub_reply_error(r, "item-not-found", NULL);
+        return NULL;
+    }
+    if (rc) {
+        log_error("pubsub: cannot load node %s/%s: %s", r->svc->jid, name, herald_rc_str(rc));
+        pubsub_reply_error(r, "internal-server-error", NULL);
+        return NULL;
+    }
+    return n;
+}
+
+/* ---- replies that wait for the commit ---- */
+
 struct deferred_reply {
     struct arena *a;
     struct server *srv;
-    struct pubsub_registry *reg;
-    struct xml_node *reply;   /* result to send */
-    struct stanza st;         /* addressing of the request, for an error instead */
+    struct xml_node *reply; /* to send once the commit succeeded */
+    struct stanza st;       /* the request's addressing, for an error instead */
     pubsub_after_fn fn;
     void *ctx;
 };
@@ -157,8 +195,7 @@ static void deferred_reply_cb(void *arg, enum herald_rc rc)
     if (rc == HERALD_OK) {
         router_send(d->srv, d->reply);
     } else {
-        /* Nothing of this turn is stored: memory must forget it too. */
-        pubsub_registry_invalidate(d->reg);
+        /* The turn's guard has already dropped the cached nodes (pubsub_txn_begin). */
         struct xmpp_error e = xmpp_error_of("internal-server-error");
         e.text = "the change could not be stored";
         router_reply_error(d->srv, &d->st, &e);
@@ -169,8 +206,37 @@ static void deferred_reply_cb(void *arg, enum herald_rc rc)
     free(d);
 }
 
-enum herald_rc pubsub_reply_after_commit(struct pubsub_req *r, struct xml_node *payload,
-                                         pubsub_after_fn fn, void *ctx)
+/*
+ * The request's addressing in a: the <iq/> with its id, type, to and from, but none of its
+ * payload (a publish's may be large, and the reply does not need it). Every view into the
+ * request's arena is re-made from the copy: it is freed when the handler returns.
+ */
+static bool stanza_detach(struct arena *a, const struct stanza *st, struct stanza *out)
+{
+    static const char *const keep[] = {"id", "type", "to", "from"};
+    *out = (struct stanza){.arena = a, .kind = st->kind};
+    out->node = xml_elem_new(a, st->node->ns, st->node->name);
+    if (out->node == NULL)
+        return false;
+    for (size_t i = 0; i < HERALD_ARRAY_LEN(keep); i++) {
+        const char *v = xml_attr(st->node, keep[i]);
+        if (v && xml_set_attr(a, out->node, keep[i], v))
+            return false;
+    }
+    out->id = xml_attr(out->node, "id");
+    out->type = xml_attr(out->node, "type");
+    out->from_str = arena_strdup(a, st->from_str);
+    if (out->from_str == NULL || jid_parse(a, out->from_str, &out->from) != HERALD_OK)
+        return false;
+    const char *to = xml_attr(out->node, "to");
+    out->has_to = to && jid_parse(a, to, &out->to) == HERALD_OK;
+    return true;
+}
+
+/* Queue a deferred answer: a copy of `reply` when given, else an iq result with a copy of
+ * `payload` (may be NULL). Everything it keeps lives in its own arena. */
+static enum herald_rc deferred_queue(struct pubsub_req *r, struct xml_node *payload,
+                                     struct xml_node *reply, pubsub_after_fn fn, void *ctx)
 {
     struct deferred_reply *d = calloc(1, sizeof(*d));
     struct arena *a = d ? arena_new(0) : NULL;
@@ -178,33 +244,64 @@ enum herald_rc pubsub_reply_after_commit(struct pubsub_req *r, struct xml_node *
         free(d);
         return HERALD_ENOMEM;
     }
-    d->a = a;
-    d->srv = r->srv;
-    d->reg = r->svc->reg;
-    d->fn = fn;
-    d->ctx = ctx;
-    d->st = *r->st;
-    d->st.node = xml_copy(a, r->st->node);
-    d->st.arena = a;
-    d->st.from_str = arena_strdup(a, r->st->from_str);
-    d->st.id = d->st.node ? xml_attr(d->st.node, "id") : NULL;
-    d->st.type = d->st.node ? xml_attr(d->st.node, "type") : NULL;
-    /* Every view into the request's arena is re-made from the copy: it is freed soon. */
-    if (d->st.from_str && jid_parse(a, d->st.from_str, &d->st.from) != HERALD_OK)
-        d->st.from_str = NULL;
-    const char *to = d->st.node ? xml_attr(d->st.node, "to") : NULL;
-    d->st.has_to = to && jid_parse(a, to, &d->st.to) == HERALD_OK;
-    struct xml_node *pl = payload ? xml_copy(a, payload) : NULL;
-    d->reply = d->st.node && (payload == NULL || pl)
-                   ? stanza_iq_result(a, &d->st, r->svc->jid, pl)
-                   : NULL;
-    if (d->reply == NULL || d->st.from_str == NULL ||
-        store_on_commit(r->srv->store, deferred_reply_cb, d)) {
+    *d = (struct deferred_reply){.a = a, .srv = r->srv, .fn = fn, .ctx = ctx};
+    bool ok = stanza_detach(a, r->st, &d->st);
+    if (ok && reply) {
+        d->reply = xml_copy(a, reply);
+    } else if (ok) {
+        struct xml_node *pl = payload ? xml_copy(a, payload) : NULL;
+        d->reply = payload == NULL || pl ? stanza_iq_result(a, &d->st, r->svc->jid, pl) : NULL;
+    }
+    if (d->reply == NULL || store_on_commit(r->srv->store, deferred_reply_cb, d)) {
         arena_free(&d->a);
         free(d);
         return HERALD_ENOMEM;
     }
     return HERALD_OK;
+}
+
+enum herald_rc pubsub_reply_after_commit(struct pubsub_req *r, struct xml_node *payload,
+                                         pubsub_after_fn fn, void *ctx)
+{
+    return deferred_queue(r, payload, NULL, fn, ctx);
+}
+
+enum herald_rc pubsub_send_after_commit(struct pubsub_req *r, struct xml_node *reply,
+                                        pubsub_after_fn fn, void *ctx)
+{
+    return deferred_queue(r, NULL, reply, fn, ctx);
+}
+
+/* ---- the request's transaction and the turn's guard ---- */
+
+static void turn_guard_cb(void *arg, enum herald_rc rc)
+{
+    struct pubsub_registry *reg = arg;
+    reg->guarded = false;
+    if (rc != HERALD_OK)
+        pubsub_registry_invalidate(reg); /* nothing of the turn is stored */
+}
+
+enum herald_rc pubsub_txn_begin(struct pubsub_service *svc, struct store_txn **t)
+{
+    struct pubsub_registry *reg = svc->reg;
+    /* Registered before the turn's first pubsub write, so it runs before every callback a
+     * request of this turn queues after writing. */
+    if (!reg->guarded) {
+        if (store_on_commit(reg->srv->store, turn_guard_cb, reg))
+            return HERALD_ENOMEM;
+        reg->guarded = true;
+    }
+    return store_begin(reg->srv->store, t);
+}
+
+enum herald_rc pubsub_txn_end(struct store_txn **t, enum herald_rc rc)
+{
+    if (rc != HERALD_OK) {
+        store_abort(t);
+        return rc;
+    }
+    return store_commit(t);
 }
 
 /* ---- the registry ---- */
@@ -219,6 +316,7 @@ void pubsub_registry_invalidate(struct pubsub_registry *reg)
             pubsub_node_free(v);
         hmap_cleanup(&svc->nodes);
         hmap_init(&svc->nodes, HERALD_MEM_PUBSUB);
+        svc->nnodes = -1;
     }
     log_warn("pubsub: cached state dropped after a failed commit");
 }
@@ -231,165 +329,6 @@ struct pubsub_service *pubsub_service_find(struct pubsub_registry *reg, const ch
     return NULL;
 }
 
-/* ---- disco ---- */
-
-static struct xml_node *disco_feature(struct arena *a, struct xml_node *q, const char *var)
-{
-    struct xml_node *f = xml_add_child(a, q, NS_DISCO_INFO, "feature");
-    return f && xml_set_attr(a, f, "var", var) == HERALD_OK ? f : NULL;
-}
-
-static void disco_info(struct pubsub_req *r, struct xml_node *query)
-{
-    struct arena *a = r->a;
-    const char *nodename = xml_attr(query, "node");
-    if (pubsub_commands_disco(r, nodename, false))
-        return;
-    struct xml_node *q = xml_elem_new(a, NS_DISCO_INFO, "query");
-    struct xml_node *id = q ? xml_add_child(a, q, NS_DISCO_INFO, "identity") : NULL;
-    if (id == NULL || xml_set_attr(a, id, "category", "pubsub"))
-        goto oom;
-    if (nodename == NULL) {
-        /* §5.1: the service itself. */
-        if (xml_set_attr(a, id, "type", r->svc->pep ? "pep" : "service"))
-            goto oom;
-        for (size_t i = 0; i < HERALD_ARRAY_LEN(service_features); i++)
-            if (!disco_feature(a, q, service_features[i]))
-                goto oom;
-        router_reply_result(r->srv, r->st, q);
-        return;
-    }
-    /* §5.3-5.4: a node, with its meta-data. */
-    if (xml_set_attr(a, q, "node", nodename))
-        goto oom;
-    struct pubsub_node *n;
-    enum herald_rc rc = pubsub_node_get(r->svc, nodename, &n);
-    if (rc == HERALD_ENOTFOUND && strcmp(nodename, NS_SHIM) == 0) {
-        /* XEP-0131 §3.2 (a well-known node, not a pubsub node): no identity there. */
-        xml_remove(id);
-        for (size_t i = 0; i < HERALD_ARRAY_LEN(shim_features); i++)
-            if (!disco_feature(a, q, shim_features[i]))
-                goto oom;
-        router_reply_result(r->srv, r->st, q);
-        return;
-    }
-    if (rc == HERALD_ENOTFOUND) {
-        pubsub_reply_error(r, "item-not-found", NULL);
-        return;
-    }
-    if (rc)
-        goto fail;
-    if (xml_set_attr(a, id, "type", "leaf") || !disco_feature(a, q, "http://jabber.org/protocol/pubsub"))
-        goto oom;
-    const char *owners[64], *publishers[64];
-    struct pubsub_meta meta = {.creation_us = n->created_us, .creator = n->creator,
-                               .owners = owners, .publishers = publishers};
-    size_t pos = 0;
-    void *v;
-    while (hmap_iter(&n->affs, &pos, NULL, NULL, &v)) {
-        struct pubsub_affentry *e = v;
-        if (e->aff == PUBSUB_AFF_OWNER && meta.nowners < HERALD_ARRAY_LEN(owners))
-            owners[meta.nowners++] = e->jid;
-        else if (e->aff == PUBSUB_AFF_PUBLISHER && meta.npublishers < HERALD_ARRAY_LEN(publishers))
-            publishers[meta.npublishers++] = e->jid;
-    }
-    for (size_t i = 0; i < n->nsubscribers; i++)
-        for (uint32_t j = 0; j < n->subscribers[i]->nsubs; j++)
-            meta.num_subscribers += n->subscribers[i]->subs[j].state == PUBSUB_SUB_SUBSCRIBED;
-    struct xml_node *x;
-    if (pubsub_config_meta_form(a, &n->cfg, &meta, &x))
-        goto oom;
-    xml_append(q, x);
-    router_reply_result(r->srv, r->st, q);
-    return;
-oom:
-    rc = HERALD_ENOMEM;
-fail:
-    log_error("pubsub disco#info: %s", herald_rc_str(rc));
-    pubsub_reply_error(r, "internal-server-error", NULL);
-}
-
-struct list_ctx {
-    struct arena *a;
-    struct xml_node *q;
-    const char *svc;
-    size_t n, max;
-    bool oom;
-    const struct pubsub_config *cfg; /* items of a node: its item_expire */
-    int64_t now;
-};
-
-static bool list_node_cb(void *arg, const char *name, size_t len)
-{
-    struct list_ctx *x = arg;
-    struct xml_node *it = xml_add_child(x->a, x->q, NS_DISCO_ITEMS, "item");
-    char *nm = arena_strndup(x->a, name, len);
-    if (!it || !nm || xml_set_attr(x->a, it, "jid", x->svc) || xml_set_attr(x->a, it, "node", nm)) {
-        x->oom = true;
-        return false;
-    }
-    return ++x->n < x->max;
-}
-
-static bool list_item_cb(void *arg, const struct pubsub_store_item *item)
-{
-    struct list_ctx *x = arg;
-    if (pubsub_item_expired(x->cfg, item->ts_us, x->now))
-        return true;
-    struct xml_node *it = xml_add_child(x->a, x->q, NS_DISCO_ITEMS, "item");
-    char *id = arena_strndup(x->a, item->id, item->id_len);
-    if (!it || !id || xml_set_attr(x->a, it, "jid", x->svc) || xml_set_attr(x->a, it, "name", id)) {
-        x->oom = true;
-        return false;
-    }
-    return ++x->n < x->max;
-}
-
-static void disco_items(struct pubsub_req *r, struct xml_node *query)
-{
-    struct arena *a = r->a;
-    const char *nodename = xml_attr(query, "node");
-    if (pubsub_commands_disco(r, nodename, true))
-        return;
-    struct xml_node *q = xml_elem_new(a, NS_DISCO_ITEMS, "query");
-    struct store_txn *t;
-    enum herald_rc rc = q ? store_read(r->srv->store, &t) : HERALD_ENOMEM;
-    struct list_ctx x = {a, q, r->svc->jid, 0, 10000, false, NULL, herald_wall_us()};
-    if (rc)
-        goto fail;
-    if (nodename == NULL) {
-        /* §5.2: the nodes of the service. */
-        rc = pubsub_store_nodes_each(t, r->svc->jid, list_node_cb, &x);
-    } else {
-        /* §5.5: the items of a node, as far as the requester may retrieve them. */
-        struct pubsub_node *n;
-        rc = pubsub_node_get(r->svc, nodename, &n);
-        if (rc == HERALD_ENOTFOUND) {
-            pubsub_reply_error(r, "item-not-found", NULL);
-            return;
-        }
-        if (rc || xml_set_attr(a, q, "node", nodename))
-            goto fail;
-        enum pubsub_access_verdict v = pubsub_access_check(r->svc, n, r->from_bare,
-                                                           PUBSUB_OP_RETRIEVE);
-        if (v != PUBSUB_ALLOW) {
-            pubsub_reply_access(r, v);
-            return;
-        }
-        x.cfg = &n->cfg;
-        rc = pubsub_store_items_each(t, r->svc->jid, nodename, true, 0, list_item_cb, &x);
-    }
-    if (rc == HERALD_OK && x.oom)
-        rc = HERALD_ENOMEM;
-    if (rc)
-        goto fail;
-    router_reply_result(r->srv, r->st, q);
-    return;
-fail:
-    log_error("pubsub disco#items: %s", herald_rc_str(rc));
-    pubsub_reply_error(r, "internal-server-error", NULL);
-}
-
 /* ---- dispatch ---- */
 
 static bool is_type(const struct stanza *st, const char *t)
@@ -399,31 +338,30 @@ static bool is_type(const struct stanza *st, const char *t)
 
 static void dispatch_pubsub(struct pubsub_req *r)
 {
-    const char *name = r->op->name;
-    bool set = is_type(r->st, "set");
-    /* (name, needs set) */
-    if (strcmp(name, "publish") == 0 && set)
-        pubsub_handle_publish(r);
-    else if (strcmp(name, "subscribe") == 0 && set)
-        pubsub_handle_subscribe(r);
-    else if (strcmp(name, "unsubscribe") == 0 && set)
-        pubsub_handle_unsubscribe(r);
-    else if (strcmp(name, "create") == 0 && set)
-        pubsub_handle_create(r);
-    else if (strcmp(name, "retract") == 0 && set)
-        pubsub_handle_retract(r);
-    else if (strcmp(name, "items") == 0 && !set)
-        pubsub_handle_items(r);
-    else if (strcmp(name, "subscriptions") == 0 && !set)
-        pubsub_handle_subscriptions(r);
-    else if (strcmp(name, "affiliations") == 0 && !set)
-        pubsub_handle_affiliations(r);
-    else if (strcmp(name, "options") == 0)
-        pubsub_handle_options(r);
-    else if (strcmp(name, "default") == 0 && !set)
-        pubsub_handle_default_options(r);
-    else
-        pubsub_reply_error(r, "bad-request", NULL);
+    static const struct {
+        const char *name;
+        int set; /* 1: iq set only, 0: iq get only, -1: either */
+        void (*fn)(struct pubsub_req *r);
+    } ops[] = {
+        {"publish", 1, pubsub_handle_publish},
+        {"subscribe", 1, pubsub_handle_subscribe},
+        {"unsubscribe", 1, pubsub_handle_unsubscribe},
+        {"create", 1, pubsub_handle_create},
+        {"retract", 1, pubsub_handle_retract},
+        {"items", 0, pubsub_handle_items},
+        {"subscriptions", 0, pubsub_handle_subscriptions},
+        {"affiliations", 0, pubsub_handle_affiliations},
+        {"options", -1, pubsub_handle_options},
+        {"default", 0, pubsub_handle_default_options},
+    };
+    int set = is_type(r->st, "set");
+    for (size_t i = 0; i < HERALD_ARRAY_LEN(ops); i++) {
+        if (strcmp(r->op->name, ops[i].name) == 0 && (ops[i].set < 0 || ops[i].set == set)) {
+            ops[i].fn(r);
+            return;
+        }
+    }
+    pubsub_reply_error(r, "bad-request", NULL);
 }
 
 /* The action element: the one child that is not an accompanying form element. */
@@ -470,11 +408,11 @@ static void pubsub_service_stanza(struct server *srv, struct stanza *st, void *a
     }
     struct xml_node *payload = xml_first_elem(st->node);
     if (xml_is(payload, NS_DISCO_INFO, "query") && is_type(st, "get")) {
-        disco_info(&r, payload);
+        pubsub_handle_disco_info(&r, payload);
         return;
     }
     if (xml_is(payload, NS_DISCO_ITEMS, "query") && is_type(st, "get")) {
-        disco_items(&r, payload);
+        pubsub_handle_disco_items(&r, payload);
         return;
     }
     if (xml_is(payload, PUBSUB_NS, "pubsub") || xml_is(payload, PUBSUB_NS_OWNER, "pubsub")) {
@@ -508,6 +446,7 @@ static enum herald_rc service_new(struct pubsub_registry *reg, const char *jid, 
     svc->reg = reg;
     svc->srv = reg->srv;
     svc->pep = pep;
+    svc->nnodes = -1;
     hmap_init(&svc->nodes, HERALD_MEM_PUBSUB);
     *out = svc;
     return HERALD_OK;
@@ -538,9 +477,9 @@ static enum herald_rc make_demo_node(struct pubsub_registry *reg)
     struct pubsub_config cfg;
     pubsub_config_defaults(&reg->lim, false, &cfg);
     char owner[1100];
-    snprintf(owner, sizeof(owner), "%s", reg->srv->cfg.admins.n ? reg->srv->cfg.admins.items[0]
-                                                                 : reg->srv->cfg.domain);
-    rc = pubsub_node_create(svc, name, &cfg, owner, &n);
+    snprintf(owner, sizeof(owner), "%s",
+             reg->srv->cfg.admins.n ? reg->srv->cfg.admins.items[0] : reg->srv->cfg.domain);
+    rc = pubsub_node_create(svc, name, &cfg, owner, NULL, NULL, &n);
     pubsub_config_cleanup(&cfg);
     if (rc == HERALD_OK) {
         store_flush(reg->srv->store);
@@ -593,6 +532,10 @@ void pubsub_free(struct pubsub_registry **rp)
     struct pubsub_registry *reg = rp ? *rp : NULL;
     if (reg == NULL)
         return;
+    /* Callbacks still waiting for a commit (e.g. of the unavailable presences of the
+     * connections closed at shutdown) name our services: run them while those exist. */
+    if (reg->srv->store && store_dirty(reg->srv->store))
+        store_flush(reg->srv->store);
     pubsub_expire_stop(reg);
     for (size_t i = 0; i < reg->nsvcs; i++)
         service_free(reg->svcs[i]);

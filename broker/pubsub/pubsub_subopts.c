@@ -14,11 +14,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "herald/pubsub_config.h"
+#include "pubsub_config_int.h"
 
-#define NS_PUBSUB_ERRORS "http://jabber.org/protocol/pubsub#errors"
-#define US_PER_S         INT64_C(1000000)
-#define S_PER_DAY        INT64_C(86400)
+#define US_PER_S  INT64_C(1000000)
+#define S_PER_DAY INT64_C(86400)
 /* The default digest period: the §6.3.2 label says "approx. one per day". */
 #define DIGEST_FREQ_DEFAULT UINT64_C(86400000)
 /* A year of milliseconds: longer than any sensible digest period. */
@@ -146,14 +145,15 @@ enum herald_rc pubsub_datetime_parse(const char *s, int64_t *us)
         if (!read_digits(p + 1, 2, &th) || p[3] != ':' || !read_digits(p + 4, 2, &tm) || th > 14 ||
             tm > 59 || (th == 14 && tm != 0))
             return HERALD_EINVAL;
-        offset = (*p == '+' ? 1 : -1) * ((int64_t)th * 3600 + tm * 60);
+        offset = (*p == '+' ? 1 : -1) * ((int64_t)th * 3600 + (int64_t)tm * 60);
         p += 6;
     } else {
         return HERALD_EINVAL; /* the zone is mandatory in the DateTime profile */
     }
     if (*p != '\0')
         return HERALD_EINVAL;
-    int64_t secs = days_from_civil(y, mo, d) * S_PER_DAY + h * 3600 + mi * 60 + sec - offset;
+    int64_t secs =
+        days_from_civil(y, mo, d) * S_PER_DAY + (int64_t)h * 3600 + (int64_t)mi * 60 + sec - offset;
     *us = secs * US_PER_S + frac;
     return HERALD_OK;
 }
@@ -248,16 +248,12 @@ enum herald_rc pubsub_subopts_to_form(struct arena *a, const struct pubsub_subop
     return forms_form_to_xml(a, f, x);
 }
 
+/* Every refusal is bad-request; a value the service cannot take adds §6.3.5.2's
+ * <invalid-options/>. */
 static enum herald_rc refuse(struct xmpp_error *err, struct arena *a, bool invalid_options,
                              const char *var, const char *reason)
 {
-    *err = xmpp_error_of("bad-request");
-    err->text = reason;
-    if (var != NULL) {
-        const char *t = arena_printf(a, "%s: %s", var, reason);
-        if (t != NULL)
-            err->text = t;
-    }
+    pubsub_form_refuse(err, a, "bad-request", var, reason);
     if (invalid_options) {
         err->app_ns = NS_PUBSUB_ERRORS;
         err->app_name = "invalid-options";

@@ -24,6 +24,14 @@ struct pubsub_subscriber *pubsub_node_subscriber(const struct pubsub_node *n, co
     return hmap_get(&n->by_jid, jid, strlen(jid));
 }
 
+struct pubsub_sub *pubsub_sub_find(struct pubsub_subscriber *s, const char *subid)
+{
+    for (uint32_t i = 0; s && i < s->nsubs; i++)
+        if (strcmp(s->subs[i].subid, subid) == 0)
+            return &s->subs[i];
+    return NULL;
+}
+
 static struct pubsub_subscriber *subscriber_new(struct pubsub_node *n, const char *jid)
 {
     struct pubsub_subscriber *s = herald_calloc(HERALD_MEM_PUBSUB, 1, sizeof(*s));
@@ -54,6 +62,19 @@ static struct pubsub_subscriber *subscriber_new(struct pubsub_node *n, const cha
     return s;
 }
 
+/* Swap-remove a subscriber without subscriptions from the dense array the fan-out walks. */
+static void subscriber_drop(struct pubsub_node *n, struct pubsub_subscriber *s)
+{
+    hmap_del(&n->by_jid, s->jid, s->jid_len);
+    struct pubsub_subscriber *last = n->subscribers[--n->nsubscribers];
+    n->subscribers[s->index] = last;
+    last->index = s->index;
+    herald_free(HERALD_MEM_PUBSUB, s->jid);
+    refbuf_unref(&s->to_prefix);
+    herald_free(HERALD_MEM_PUBSUB, s->subs);
+    herald_free(HERALD_MEM_PUBSUB, s);
+}
+
 enum herald_rc pubsub_node_add_sub(struct pubsub_node *n, const char *jid,
                                    const struct pubsub_sub *sub)
 {
@@ -62,11 +83,15 @@ enum herald_rc pubsub_node_add_sub(struct pubsub_node *n, const char *jid,
         return HERALD_ENOMEM;
     struct pubsub_sub *subs =
         herald_realloc(HERALD_MEM_PUBSUB, s->subs, (s->nsubs + 1) * sizeof(*subs));
-    if (subs == NULL)
+    if (subs == NULL) {
+        if (s->nsubs == 0)
+            subscriber_drop(n, s); /* just made: no subscriber without subscriptions */
         return HERALD_ENOMEM;
+    }
     s->subs = subs;
     s->subs[s->nsubs++] = *sub;
     n->nsubs++;
+    n->npending += sub->state == PUBSUB_SUB_PENDING;
     return HERALD_OK;
 }
 
@@ -77,23 +102,51 @@ void pubsub_node_remove_sub(struct pubsub_node *n, const char *jid, const char *
         return;
     for (uint32_t i = 0; i < s->nsubs;) {
         if (subid == NULL || strcmp(s->subs[i].subid, subid) == 0) {
+            n->npending -= s->subs[i].state == PUBSUB_SUB_PENDING;
             s->subs[i] = s->subs[--s->nsubs];
             n->nsubs--;
         } else {
             i++;
         }
     }
-    if (s->nsubs)
-        return;
-    /* Swap-remove from the dense array the fan-out walks. */
-    hmap_del(&n->by_jid, s->jid, s->jid_len);
-    struct pubsub_subscriber *last = n->subscribers[--n->nsubscribers];
-    n->subscribers[s->index] = last;
-    last->index = s->index;
-    herald_free(HERALD_MEM_PUBSUB, s->jid);
-    refbuf_unref(&s->to_prefix);
-    herald_free(HERALD_MEM_PUBSUB, s->subs);
-    herald_free(HERALD_MEM_PUBSUB, s);
+    if (s->nsubs == 0)
+        subscriber_drop(n, s);
+}
+
+void pubsub_sub_set_state(struct pubsub_node *n, struct pubsub_sub *sub, enum pubsub_substate state)
+{
+    n->npending -= sub->state == PUBSUB_SUB_PENDING;
+    n->npending += state == PUBSUB_SUB_PENDING;
+    sub->state = state;
+}
+
+struct bare_sub_ctx {
+    const struct pubsub_node *n;
+    bool found;
+};
+
+static bool bare_sub_cb(void *arg, const char *node, const char *jid, const char *subid)
+{
+    struct bare_sub_ctx *x = arg;
+    if (strcmp(node, x->n->name) != 0)
+        return true;
+    /* The index names the subscription; its state is in memory (equal to the store). */
+    const struct pubsub_sub *sub = pubsub_sub_find(pubsub_node_subscriber(x->n, jid), subid);
+    x->found = sub && sub->state == PUBSUB_SUB_SUBSCRIBED;
+    return !x->found;
+}
+
+bool pubsub_bare_subscribed(struct pubsub_service *svc, const struct pubsub_node *n,
+                            const char *bare)
+{
+    /* The reverse index finds the bare JID's subscriptions and those of its full JIDs,
+     * which the node's subscriber map cannot without walking every subscriber. */
+    struct bare_sub_ctx x = {n, false};
+    struct store_txn *t;
+    if (store_read(svc->srv->store, &t) ||
+        pubsub_store_subs_of_jid(t, svc->jid, bare, bare_sub_cb, &x))
+        return false;
+    return x.found;
 }
 
 /* ---- shared request checks ---- */
@@ -127,33 +180,12 @@ static const char *request_jid(struct pubsub_req *r, bool forbidden_on_mismatch)
     return full;
 }
 
-static struct pubsub_node *request_node(struct pubsub_req *r)
-{
-    const char *name = xml_attr(r->op, "node");
-    struct pubsub_node *n;
-    if (name == NULL) {
-        pubsub_reply_error(r, "bad-request", "nodeid-required");
-        return NULL;
-    }
-    enum herald_rc rc = pubsub_node_get(r->svc, name, &n);
-    if (rc == HERALD_ENOTFOUND) {
-        pubsub_reply_error(r, "item-not-found", NULL);
-        return NULL;
-    }
-    if (rc) {
-        pubsub_reply_error(r, "internal-server-error", NULL);
-        return NULL;
-    }
-    return n;
-}
-
-static struct xml_node *subscription_elem(struct arena *a, struct xml_node *parent,
-                                          const char *ns, const char *node, const char *jid,
+static struct xml_node *subscription_elem(struct arena *a, struct xml_node *parent, const char *ns,
+                                          const char *node, const char *jid,
                                           const struct pubsub_sub *sub)
 {
     struct xml_node *s = xml_add_child(a, parent, ns, "subscription");
-    if (s == NULL || (node && xml_set_attr(a, s, "node", node)) ||
-        xml_set_attr(a, s, "jid", jid) ||
+    if (s == NULL || (node && xml_set_attr(a, s, "node", node)) || xml_set_attr(a, s, "jid", jid) ||
         (sub->subid[0] && xml_set_attr(a, s, "subid", sub->subid)) ||
         xml_set_attr(a, s, "subscription", pubsub_substate_name(sub->state)))
         return NULL;
@@ -175,7 +207,7 @@ void pubsub_notify_owners_sub(struct pubsub_service *svc, const struct pubsub_no
     buf_append_xml_attr_escaped(&b, jid, strlen(jid));
     if (subid && *subid) {
         buf_append_str(&b, "' subid='");
-        buf_append_str(&b, subid);
+        buf_append_xml_attr_escaped(&b, subid, strlen(subid));
     }
     buf_append_str(&b, "' subscription='");
     buf_append_str(&b, pubsub_substate_name(state));
@@ -188,13 +220,8 @@ void pubsub_notify_owners_sub(struct pubsub_service *svc, const struct pubsub_no
     }
     buf_cleanup(&b);
     size_t pos = 0;
-    void *v;
-    while (hmap_iter(&n->affs, &pos, NULL, NULL, &v)) {
-        const struct pubsub_affentry *e = v;
-        if (e->aff != PUBSUB_AFF_OWNER)
-            continue;
+    for (const struct pubsub_affentry *e; (e = pubsub_node_next_owner(n, &pos));)
         pubsub_notify_jid(svc, e->jid, strlen(e->jid), NULL, &ev, NULL, false, PUBSUB_SHOW_ALL);
-    }
     pubsub_event_release(&ev);
 }
 
@@ -207,28 +234,28 @@ struct sub_change {
     enum pubsub_substate state;
 };
 
-static struct sub_change *sub_change_new(struct pubsub_service *svc, const struct pubsub_node *n,
+static void sub_change_free(struct sub_change *x)
+{
+    if (x == NULL)
+        return;
+    free(x->node);
+    free(x->jid);
+    free(x);
+}
+
+static struct sub_change *sub_change_new(struct pubsub_service *svc, const char *node,
                                          const char *jid, const char *subid,
                                          enum pubsub_substate state)
 {
     struct sub_change *x = calloc(1, sizeof(*x));
-    if (x == NULL || (x->node = strdup(n->name)) == NULL || (x->jid = strdup(jid)) == NULL) {
-        if (x)
-            free(x->node);
-        free(x);
+    if (x == NULL || (x->node = strdup(node)) == NULL || (x->jid = strdup(jid)) == NULL) {
+        sub_change_free(x);
         return NULL;
     }
     x->svc = svc;
     x->state = state;
     snprintf(x->subid, sizeof(x->subid), "%s", subid);
     return x;
-}
-
-static void sub_change_free(struct sub_change *x)
-{
-    free(x->node);
-    free(x->jid);
-    free(x);
 }
 
 static void subscribed_cb(struct server *srv, void *arg, enum herald_rc rc)
@@ -241,21 +268,40 @@ static void subscribed_cb(struct server *srv, void *arg, enum herald_rc rc)
             pubsub_request_approval(x->svc, n, x->jid, x->subid);
         } else {
             pubsub_notify_owners_sub(x->svc, n, x->jid, x->subid, x->state);
-            if (n->cfg.send_last_published_item != PUBSUB_SEND_LAST_NEVER)
+            if (x->state != PUBSUB_SUB_NONE &&
+                n->cfg.send_last_published_item != PUBSUB_SEND_LAST_NEVER)
                 pubsub_send_last_item(x->svc, n, x->jid, x->subid);
         }
     }
     sub_change_free(x);
 }
 
-static void unsubscribed_cb(struct server *srv, void *arg, enum herald_rc rc)
+/* The reply (payload may be NULL), then the change's follow-ups after the commit. */
+static void reply_with_change(struct pubsub_req *r, struct xml_node *payload, const char *node,
+                              const char *jid, const char *subid, enum pubsub_substate state)
 {
-    struct sub_change *x = arg;
-    struct pubsub_node *n;
-    (void)srv;
-    if (rc == HERALD_OK && pubsub_node_get(x->svc, x->node, &n) == HERALD_OK)
-        pubsub_notify_owners_sub(x->svc, n, x->jid, x->subid, PUBSUB_SUB_NONE);
-    sub_change_free(x);
+    struct sub_change *x = sub_change_new(r->svc, node, jid, subid, state);
+    if (x == NULL || pubsub_reply_after_commit(r, payload, subscribed_cb, x)) {
+        sub_change_free(x);
+        pubsub_reply_error(r, "internal-server-error", NULL);
+    }
+}
+
+/* The <options/> of a subscribe request (§6.3.7), or NULL; false after replying. */
+static bool subscribe_options(struct pubsub_req *r, struct xml_node **out)
+{
+    struct xml_node *options = xml_child(r->ps, PUBSUB_NS, "options");
+    *out = options;
+    if (options == NULL)
+        return true;
+    /* §6.3.7: the options follow the <subscribe/>, which names node and JID for both. */
+    if (xml_next(r->op, PUBSUB_NS, "options") != options || xml_attr(options, "node") ||
+        xml_attr(options, "jid")) {
+        pubsub_reply_text(r, "bad-request",
+                          "<options/> follows <subscribe/> and takes no node or jid attribute");
+        return false;
+    }
+    return true;
 }
 
 void pubsub_handle_subscribe(struct pubsub_req *r)
@@ -267,29 +313,22 @@ void pubsub_handle_subscribe(struct pubsub_req *r)
         return;
     }
     const char *jid = request_jid(r, false);
-    if (jid == NULL)
-        return;
-    struct pubsub_node *n = request_node(r);
+    struct pubsub_node *n = jid ? pubsub_req_node(r, name) : NULL;
     if (n == NULL)
         return;
     if (!n->cfg.subscribe) {
         pubsub_reply_unsupported(r, "subscribe");
         return;
     }
-    enum pubsub_access_verdict v = pubsub_access_check(r->svc, n, r->from_bare,
-                                                       PUBSUB_OP_SUBSCRIBE);
+    enum pubsub_access_verdict v =
+        pubsub_access_check(r->svc, n, r->from_bare, PUBSUB_OP_SUBSCRIBE);
     if (v != PUBSUB_ALLOW && v != PUBSUB_NEEDS_APPROVAL) {
         pubsub_reply_access(r, v);
         return;
     }
-    struct xml_node *options = xml_child(r->ps, PUBSUB_NS, "options");
-    if (options && (xml_attr(options, "node") || xml_attr(options, "jid"))) {
-        /* §6.3.7: the <subscribe/> names node and JID; the options may not. */
-        struct xmpp_error e = xmpp_error_of("bad-request");
-        e.text = "<options/> with <subscribe/> takes no node or jid attribute";
-        pubsub_reply_xerr(r, &e);
+    struct xml_node *options;
+    if (!subscribe_options(r, &options))
         return;
-    }
     struct pubsub_subscriber *s = pubsub_node_subscriber(n, jid);
     for (uint32_t i = 0; s && i < s->nsubs; i++) {
         if (s->subs[i].state == PUBSUB_SUB_PENDING) {
@@ -297,8 +336,6 @@ void pubsub_handle_subscribe(struct pubsub_req *r)
             return;
         }
     }
-    struct pubsub_sub sub = {.state = v == PUBSUB_ALLOW ? PUBSUB_SUB_SUBSCRIBED
-                                                        : PUBSUB_SUB_PENDING};
     struct xml_node *ps = xml_elem_new(a, PUBSUB_NS, "pubsub");
     if (ps == NULL)
         goto fail;
@@ -314,6 +351,12 @@ void pubsub_handle_subscribe(struct pubsub_req *r)
                                  XMPP_ERROR_WAIT); /* §6.1.3.9 */
         return;
     }
+    if (!pubsub_key_fits(r->svc, n->name, jid, true)) {
+        pubsub_reply_text(r, "not-acceptable", "the NodeID and this JID are too long together");
+        return;
+    }
+    struct pubsub_sub sub = {.state =
+                                 v == PUBSUB_ALLOW ? PUBSUB_SUB_SUBSCRIBED : PUBSUB_SUB_PENDING};
     pubsub_subopts_defaults(&sub.opts);
     struct xml_node *x = options ? xml_child(options, NS_XDATA, "x") : NULL;
     if (x) {
@@ -326,21 +369,20 @@ void pubsub_handle_subscribe(struct pubsub_req *r)
     if (pubsub_random_hex(sub.subid, PUBSUB_SUBID_LEN / 2))
         goto fail;
     struct store_txn *t;
-    enum herald_rc rc = store_begin(r->srv->store, &t);
-    if (rc)
-        goto fail;
-    if ((rc = pubsub_store_sub_put(t, r->svc->jid, n->name, jid, sub.subid, (uint8_t)sub.state,
-                                   &sub.opts))) {
-        store_abort(&t);
-        if (rc == HERALD_ELIMIT) {
-            pubsub_reply_error(r, "not-acceptable", NULL);
-            return;
-        }
+    enum herald_rc rc = pubsub_txn_begin(r->svc, &t);
+    if (rc == HERALD_OK)
+        rc = pubsub_txn_end(&t, pubsub_store_sub_put(t, r->svc->jid, name, jid, sub.subid,
+                                                     (uint8_t)sub.state, &sub.opts));
+    if (rc) {
+        log_error("pubsub subscribe to %s: %s", name, herald_rc_str(rc));
         goto fail;
     }
-    if (store_commit(&t) || pubsub_node_add_sub(n, jid, &sub))
-        goto fail;
-    struct xml_node *se = subscription_elem(a, ps, PUBSUB_NS, n->name, jid, &sub);
+    if (pubsub_node_add_sub(n, jid, &sub)) {
+        /* Stored: the subscription stands; memory reloads it (n is gone from here on). */
+        log_warn("pubsub %s: out of memory adding a subscription; the node reloads", name);
+        pubsub_node_evict(r->svc, n);
+    }
+    struct xml_node *se = subscription_elem(a, ps, PUBSUB_NS, name, jid, &sub);
     /* Options are supported but not required (§6.1.5 last example). */
     if (se == NULL || (sub.state == PUBSUB_SUB_SUBSCRIBED &&
                        !xml_add_child(a, se, PUBSUB_NS, "subscribe-options")))
@@ -354,13 +396,7 @@ void pubsub_handle_subscribe(struct pubsub_req *r)
             goto fail;
         xml_append(o, form);
     }
-    struct sub_change *ctx = sub_change_new(r->svc, n, jid, sub.subid, sub.state);
-    if (ctx == NULL)
-        goto fail;
-    if (pubsub_reply_after_commit(r, ps, subscribed_cb, ctx)) {
-        subscribed_cb(r->srv, ctx, HERALD_ENOMEM);
-        goto fail;
-    }
+    reply_with_change(r, ps, name, jid, sub.subid, sub.state);
     return;
 fail:
     pubsub_reply_error(r, "internal-server-error", NULL);
@@ -386,123 +422,119 @@ static struct pubsub_sub *request_sub(struct pubsub_req *r, struct pubsub_subscr
         }
         return &s->subs[0];
     }
-    for (uint32_t i = 0; i < s->nsubs; i++)
-        if (strcmp(s->subs[i].subid, subid) == 0)
-            return &s->subs[i];
-    pubsub_reply_error(r, "not-acceptable", "invalid-subid");
-    return NULL;
+    struct pubsub_sub *sub = pubsub_sub_find(s, subid);
+    if (sub == NULL)
+        pubsub_reply_error(r, "not-acceptable", "invalid-subid");
+    return sub;
+}
+
+/* The subscription an unsubscribe or options request designates by its node, JID and SubID
+ * (§6.2.3, §6.3.4: the type of the not-subscribed error differs); false after replying. */
+struct designated {
+    const char *name;
+    const char *jid;
+    struct pubsub_node *n;
+    struct pubsub_subscriber *s;
+    struct pubsub_sub *sub;
+};
+
+static bool request_designated(struct pubsub_req *r, enum xmpp_error_type not_subscribed_type,
+                               struct designated *d)
+{
+    d->name = xml_attr(r->op, "node");
+    if (d->name == NULL) {
+        pubsub_reply_error(r, "bad-request", "nodeid-required");
+        return false;
+    }
+    d->jid = request_jid(r, true);
+    d->n = d->jid ? pubsub_req_node(r, d->name) : NULL;
+    if (d->n == NULL)
+        return false;
+    d->s = pubsub_node_subscriber(d->n, d->jid);
+    d->sub = request_sub(r, d->s, not_subscribed_type);
+    return d->sub != NULL;
 }
 
 void pubsub_handle_unsubscribe(struct pubsub_req *r)
 {
-    if (xml_attr(r->op, "node") == NULL) {
-        pubsub_reply_error(r, "bad-request", "nodeid-required");
+    struct designated d;
+    if (!request_designated(r, XMPP_ERROR_CANCEL, &d))
         return;
-    }
-    const char *jid = request_jid(r, true);
-    if (jid == NULL)
-        return;
-    struct pubsub_node *n = request_node(r);
-    if (n == NULL)
-        return;
-    struct pubsub_sub *sub = request_sub(r, pubsub_node_subscriber(n, jid), XMPP_ERROR_CANCEL);
-    if (sub == NULL)
-        return;
-    char subid[PUBSUB_SUBID_LEN + 1];
-    memcpy(subid, sub->subid, sizeof(subid));
-    struct pubsub_sub gone = *sub;
+    struct pubsub_sub gone = *d.sub; /* d.sub goes with the memory change */
     gone.state = PUBSUB_SUB_NONE;
     struct store_txn *t;
-    enum herald_rc rc = store_begin(r->srv->store, &t);
-    if (rc == HERALD_OK) {
-        rc = pubsub_store_sub_del(t, r->svc->jid, n->name, jid, subid);
-        if (rc)
-            store_abort(&t);
-        else
-            rc = store_commit(&t);
-    }
+    enum herald_rc rc = pubsub_txn_begin(r->svc, &t);
+    if (rc == HERALD_OK)
+        rc = pubsub_txn_end(&t, pubsub_store_sub_del(t, r->svc->jid, d.name, d.jid, gone.subid));
     if (rc) {
+        log_error("pubsub unsubscribe from %s: %s", d.name, herald_rc_str(rc));
         pubsub_reply_error(r, "internal-server-error", NULL);
         return;
     }
-    pubsub_node_remove_sub(n, jid, subid);
+    pubsub_node_remove_sub(d.n, d.jid, gone.subid);
     /* §6.2.2: the result may name the subscription, now 'none', with its SubID. */
     struct xml_node *ps = xml_elem_new(r->a, PUBSUB_NS, "pubsub");
-    struct sub_change *ctx = sub_change_new(r->svc, n, jid, subid, PUBSUB_SUB_NONE);
-    if (ps == NULL || ctx == NULL || !subscription_elem(r->a, ps, PUBSUB_NS, n->name, jid, &gone) ||
-        pubsub_reply_after_commit(r, ps, unsubscribed_cb, ctx)) {
-        if (ctx)
-            sub_change_free(ctx);
+    if (ps == NULL || !subscription_elem(r->a, ps, PUBSUB_NS, d.name, d.jid, &gone)) {
         pubsub_reply_error(r, "internal-server-error", NULL);
+        return;
     }
+    reply_with_change(r, ps, d.name, d.jid, gone.subid, PUBSUB_SUB_NONE);
 }
 
 /* ---- options ---- */
 
-void pubsub_handle_options(struct pubsub_req *r)
+/* §6.3.2: the options form of one subscription. */
+static void options_get(struct pubsub_req *r, const struct designated *d)
 {
     struct arena *a = r->a;
-    bool set = strcmp(r->st->type, "set") == 0;
-    if (xml_attr(r->op, "node") == NULL) {
-        pubsub_reply_error(r, "bad-request", "nodeid-required");
+    struct xml_node *ps = xml_elem_new(a, PUBSUB_NS, "pubsub");
+    struct xml_node *o = ps ? xml_add_child(a, ps, PUBSUB_NS, "options") : NULL;
+    struct xml_node *x;
+    if (o == NULL || xml_set_attr(a, o, "node", d->n->name) || xml_set_attr(a, o, "jid", d->jid) ||
+        (d->s->nsubs > 1 && xml_set_attr(a, o, "subid", d->sub->subid)) ||
+        pubsub_subopts_to_form(a, &d->sub->opts, &x)) {
+        pubsub_reply_error(r, "internal-server-error", NULL);
         return;
     }
-    const char *jid = request_jid(r, true);
-    if (jid == NULL)
+    xml_append(o, x);
+    router_reply_result(r->srv, r->st, ps);
+}
+
+void pubsub_handle_options(struct pubsub_req *r)
+{
+    struct designated d;
+    if (!request_designated(r, XMPP_ERROR_MODIFY, &d))
         return;
-    struct pubsub_node *n = request_node(r);
-    if (n == NULL)
-        return;
-    struct pubsub_subscriber *s = pubsub_node_subscriber(n, jid);
-    struct pubsub_sub *sub = request_sub(r, s, XMPP_ERROR_MODIFY);
-    if (sub == NULL)
-        return;
-    if (!set) {
-        /* §6.3.2: the options form of this subscription. */
-        struct xml_node *ps = xml_elem_new(a, PUBSUB_NS, "pubsub");
-        struct xml_node *o = ps ? xml_add_child(a, ps, PUBSUB_NS, "options") : NULL;
-        struct xml_node *x;
-        if (o == NULL || xml_set_attr(a, o, "node", n->name) || xml_set_attr(a, o, "jid", jid) ||
-            (s->nsubs > 1 && xml_set_attr(a, o, "subid", sub->subid)) ||
-            pubsub_subopts_to_form(a, &sub->opts, &x)) {
-            pubsub_reply_error(r, "internal-server-error", NULL);
-            return;
-        }
-        xml_append(o, x);
-        router_reply_result(r->srv, r->st, ps);
+    if (strcmp(r->st->type, "set") != 0) {
+        options_get(r, &d);
         return;
     }
     struct xml_node *x = xml_child(r->op, NS_XDATA, "x");
-    struct pubsub_subopts opts = sub->opts;
+    struct pubsub_subopts opts = d.sub->opts;
     struct xmpp_error err;
     if (x == NULL) {
         pubsub_reply_error(r, "bad-request", "invalid-options");
         return;
     }
-    if (pubsub_subopts_apply_form(&opts, x, a, &err)) {
+    if (pubsub_subopts_apply_form(&opts, x, r->a, &err)) {
         pubsub_reply_xerr(r, &err);
         return;
     }
+    /* Configured: an "unconfigured" subscription becomes active (§6.1.5). */
+    enum pubsub_substate state =
+        d.sub->state == PUBSUB_SUB_UNCONFIGURED ? PUBSUB_SUB_SUBSCRIBED : d.sub->state;
     struct store_txn *t;
-    enum herald_rc rc = store_begin(r->srv->store, &t);
-    if (rc == HERALD_OK) {
-        rc = pubsub_store_sub_put(t, r->svc->jid, n->name, jid, sub->subid,
-                                  (uint8_t)(sub->state == PUBSUB_SUB_UNCONFIGURED
-                                                ? PUBSUB_SUB_SUBSCRIBED
-                                                : sub->state),
-                                  &opts);
-        if (rc)
-            store_abort(&t);
-        else
-            rc = store_commit(&t);
-    }
+    enum herald_rc rc = pubsub_txn_begin(r->svc, &t);
+    if (rc == HERALD_OK)
+        rc = pubsub_txn_end(&t, pubsub_store_sub_put(t, r->svc->jid, d.name, d.jid, d.sub->subid,
+                                                     (uint8_t)state, &opts));
     if (rc) {
+        log_error("pubsub options of %s: %s", d.name, herald_rc_str(rc));
         pubsub_reply_error(r, "internal-server-error", NULL);
         return;
     }
-    sub->opts = opts;
-    if (sub->state == PUBSUB_SUB_UNCONFIGURED)
-        sub->state = PUBSUB_SUB_SUBSCRIBED;
+    d.sub->opts = opts;
+    pubsub_sub_set_state(d.n, d.sub, state);
     if (pubsub_reply_after_commit(r, NULL, NULL, NULL))
         pubsub_reply_error(r, "internal-server-error", NULL);
 }
@@ -512,18 +544,8 @@ void pubsub_handle_default_options(struct pubsub_req *r)
 {
     struct arena *a = r->a;
     const char *name = xml_attr(r->op, "node");
-    struct pubsub_node *n;
-    if (name) {
-        enum herald_rc rc = pubsub_node_get(r->svc, name, &n);
-        if (rc == HERALD_ENOTFOUND) {
-            pubsub_reply_error(r, "item-not-found", NULL);
-            return;
-        }
-        if (rc) {
-            pubsub_reply_error(r, "internal-server-error", NULL);
-            return;
-        }
-    }
+    if (name && pubsub_req_node(r, name) == NULL)
+        return;
     struct pubsub_subopts o;
     pubsub_subopts_defaults(&o);
     struct xml_node *ps = xml_elem_new(a, PUBSUB_NS, "pubsub");
@@ -559,38 +581,12 @@ static bool my_sub_cb(void *arg, const char *node, const char *jid, const char *
             x->rc = HERALD_OK; /* an index entry for a node deleted in this turn */
         return x->rc == HERALD_OK;
     }
-    struct pubsub_subscriber *s = pubsub_node_subscriber(n, jid);
-    for (uint32_t i = 0; s && i < s->nsubs; i++) {
-        if (strcmp(s->subs[i].subid, subid) == 0 &&
-            !subscription_elem(x->r->a, x->list, PUBSUB_NS, node, jid, &s->subs[i])) {
-            x->rc = HERALD_ENOMEM;
-            return false;
-        }
+    const struct pubsub_sub *sub = pubsub_sub_find(pubsub_node_subscriber(n, jid), subid);
+    if (sub && !subscription_elem(x->r->a, x->list, PUBSUB_NS, node, jid, sub)) {
+        x->rc = HERALD_ENOMEM;
+        return false;
     }
     return true;
-}
-
-/* §5.6 */
-void pubsub_handle_subscriptions(struct pubsub_req *r)
-{
-    struct arena *a = r->a;
-    struct xml_node *ps = xml_elem_new(a, PUBSUB_NS, "pubsub");
-    struct xml_node *list = ps ? xml_add_child(a, ps, PUBSUB_NS, "subscriptions") : NULL;
-    const char *node = xml_attr(r->op, "node");
-    struct store_txn *t;
-    struct mine_ctx x = {r, list, node, HERALD_OK};
-    enum herald_rc rc = list ? store_read(r->srv->store, &t) : HERALD_ENOMEM;
-    if (rc == HERALD_OK && node && xml_set_attr(a, list, "node", node))
-        rc = HERALD_ENOMEM;
-    if (rc == HERALD_OK)
-        rc = pubsub_store_subs_of_jid(t, r->svc->jid, r->from_bare, my_sub_cb, &x);
-    if (rc == HERALD_OK)
-        rc = x.rc;
-    if (rc) {
-        pubsub_reply_error(r, "internal-server-error", NULL);
-        return;
-    }
-    router_reply_result(r->srv, r->st, ps);
 }
 
 static bool my_aff_cb(void *arg, const char *node, uint8_t aff)
@@ -607,12 +603,13 @@ static bool my_aff_cb(void *arg, const char *node, uint8_t aff)
     return true;
 }
 
-/* §5.7 */
-void pubsub_handle_affiliations(struct pubsub_req *r)
+/* §5.6 and §5.7: the requester's subscriptions or affiliations, over the whole service or
+ * at the node its 'node' attribute names, from the store's reverse index. */
+static void list_mine(struct pubsub_req *r, bool affiliations)
 {
     struct arena *a = r->a;
     struct xml_node *ps = xml_elem_new(a, PUBSUB_NS, "pubsub");
-    struct xml_node *list = ps ? xml_add_child(a, ps, PUBSUB_NS, "affiliations") : NULL;
+    struct xml_node *list = ps ? xml_add_child(a, ps, PUBSUB_NS, r->op->name) : NULL;
     const char *node = xml_attr(r->op, "node");
     struct store_txn *t;
     struct mine_ctx x = {r, list, node, HERALD_OK};
@@ -620,12 +617,24 @@ void pubsub_handle_affiliations(struct pubsub_req *r)
     if (rc == HERALD_OK && node && xml_set_attr(a, list, "node", node))
         rc = HERALD_ENOMEM;
     if (rc == HERALD_OK)
-        rc = pubsub_store_affs_of_jid(t, r->svc->jid, r->from_bare, my_aff_cb, &x);
+        rc = affiliations ? pubsub_store_affs_of_jid(t, r->svc->jid, r->from_bare, my_aff_cb, &x)
+                          : pubsub_store_subs_of_jid(t, r->svc->jid, r->from_bare, my_sub_cb, &x);
     if (rc == HERALD_OK)
         rc = x.rc;
     if (rc) {
+        log_error("pubsub %s of %s: %s", r->op->name, r->from_bare, herald_rc_str(rc));
         pubsub_reply_error(r, "internal-server-error", NULL);
         return;
     }
     router_reply_result(r->srv, r->st, ps);
+}
+
+void pubsub_handle_subscriptions(struct pubsub_req *r)
+{
+    list_mine(r, false);
+}
+
+void pubsub_handle_affiliations(struct pubsub_req *r)
+{
+    list_mine(r, true);
 }

@@ -109,6 +109,7 @@ static enum herald_rc slot_alloc(struct router *r, uint32_t *index)
         return HERALD_ELIMIT;
     if (r->nslots == r->capslots) {
         size_t ncap = r->capslots ? r->capslots * 2 : 64;
+        /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, as meant */
         struct session **s = realloc(r->slots, ncap * sizeof(*s));
         if (s == NULL)
             return HERALD_ENOMEM;
@@ -167,7 +168,7 @@ enum herald_rc router_session_add(struct router *r, const struct jid *full,
     p = stpcpy(p, full->domain) + 1;
     if (full->resource) {
         j->resource = p;
-        strcpy(p, full->resource);
+        memcpy(p, full->resource, strlen(full->resource) + 1); /* sized above */
     }
     uint32_t index;
     if (slot_alloc(r, &index))
@@ -253,8 +254,7 @@ size_t router_session_count(const struct router *r)
     return r->nsessions;
 }
 
-void router_foreach_session(struct router *r, void (*fn)(struct session *s, void *arg),
-                            void *arg)
+void router_foreach_session(struct router *r, void (*fn)(struct session *s, void *arg), void *arg)
 {
     for (size_t i = 0; i < r->nslots; i++)
         if (r->slots[i])
@@ -333,11 +333,6 @@ size_t router_server_features(const struct router *r, const char *const **vars)
 
 /* ---- delivery ---- */
 
-static bool is_type(const struct stanza *st, const char *t)
-{
-    return st->type && strcmp(st->type, t) == 0;
-}
-
 enum herald_rc router_send_to_session(struct session *s, const struct xml_node *n)
 {
     struct buf b;
@@ -367,22 +362,14 @@ static void deliver_to(struct router *r, struct session *s, const struct stanza 
         (void)s->ops->send(s, b->data, b->len); /* on ELIMIT the session is being closed */
 }
 
-/* The address that answers for a stanza: its 'to', or the sender's bare JID. */
-static const char *reply_from(const struct stanza *st)
-{
-    if (st->has_to)
-        return xml_attr(st->node, "to");
-    return jid_bare_str(st->arena, &st->from);
-}
-
 void router_reply_error(struct server *srv, const struct stanza *st, const struct xmpp_error *e)
 {
     /* RFC 6120 §8.3.1: never answer an error with an error; results need no answer. */
-    if (is_type(st, "error") || (st->kind == STANZA_IQ && is_type(st, "result")))
+    if (stanza_is_type(st, "error") || (st->kind == STANZA_IQ && stanza_is_type(st, "result")))
         return;
     if (st->from_str == NULL)
         return;
-    struct xml_node *reply = stanza_error_reply(st->arena, st, reply_from(st), e);
+    struct xml_node *reply = stanza_error_reply(st->arena, st, stanza_reply_from(st), e);
     if (reply == NULL) {
         log_error("out of memory building an error reply");
         return;
@@ -392,7 +379,7 @@ void router_reply_error(struct server *srv, const struct stanza *st, const struc
 
 void router_reply_result(struct server *srv, const struct stanza *st, struct xml_node *payload)
 {
-    struct xml_node *reply = stanza_iq_result(st->arena, st, reply_from(st), payload);
+    struct xml_node *reply = stanza_iq_result(st->arena, st, stanza_reply_from(st), payload);
     if (reply == NULL) {
         log_error("out of memory building an iq result");
         return;
@@ -400,7 +387,7 @@ void router_reply_result(struct server *srv, const struct stanza *st, struct xml
     router_send(srv, reply);
 }
 
-static void reply_cond(struct server *srv, const struct stanza *st, const char *cond)
+void router_reply_cond(struct server *srv, const struct stanza *st, const char *cond)
 {
     struct xmpp_error e = xmpp_error_of(cond);
     router_reply_error(srv, st, &e);
@@ -432,13 +419,13 @@ static void deliver_message_bare(struct server *srv, struct stanza *st, const ch
     for (struct session *s = router_sessions_of(r, bare, blen); s; s = s->next_res)
         if (s->available && s->priority >= 0 && s->priority > best)
             best = s->priority;
-    bool chat = is_type(st, "chat");
+    bool chat = stanza_is_type(st, "chat");
     bool delivered = false;
-    if (is_type(st, "groupchat")) {
-        reply_cond(srv, st, "service-unavailable");
+    if (stanza_is_type(st, "groupchat")) {
+        router_reply_cond(srv, st, "service-unavailable");
         return;
     }
-    if (is_type(st, "error") && best < 0)
+    if (stanza_is_type(st, "error") && best < 0)
         return;
     for (struct session *s = router_sessions_of(r, bare, blen); s; s = s->next_res) {
         if (!s->available || s->priority < 0)
@@ -450,10 +437,10 @@ static void deliver_message_bare(struct server *srv, struct stanza *st, const ch
         deliver_to(r, s, st);
         delivered = true;
     }
-    if (delivered || is_type(st, "headline") || is_type(st, "error"))
+    if (delivered || stanza_is_type(st, "headline") || stanza_is_type(st, "error"))
         return;
     /* §8.5.2.2: no available resource; there is no offline storage (yet). */
-    reply_cond(srv, st, "service-unavailable");
+    router_reply_cond(srv, st, "service-unavailable");
 }
 
 static void route_to_account(struct server *srv, struct stanza *st, const struct jid *to)
@@ -476,28 +463,24 @@ static void route_to_account(struct server *srv, struct stanza *st, const struct
             return;
         }
         /* §8.5.3.2: no such resource. */
-        if (st->kind == STANZA_IQ) {
-            reply_cond(srv, st, "service-unavailable");
+        if (st->kind == STANZA_IQ || stanza_is_type(st, "groupchat")) {
+            router_reply_cond(srv, st, "service-unavailable");
             return;
         }
-        if (is_type(st, "groupchat")) {
-            reply_cond(srv, st, "service-unavailable");
-            return;
-        }
-        if (is_type(st, "error"))
+        if (stanza_is_type(st, "error"))
             return;
     }
     if (!im_account_exists(srv, bare)) {
         /* §8.5.1: no such account. */
-        if (!is_type(st, "headline"))
-            reply_cond(srv, st, "service-unavailable");
+        if (!stanza_is_type(st, "headline"))
+            router_reply_cond(srv, st, "service-unavailable");
         return;
     }
     if (st->kind == STANZA_IQ) {
-        if (is_type(st, "result") || is_type(st, "error"))
+        if (stanza_is_type(st, "result") || stanza_is_type(st, "error"))
             return; /* replies to the account's bare JID: nobody asked */
         if (!dispatch_iq(srv, st, ROUTER_IQ_ACCOUNT))
-            reply_cond(srv, st, "service-unavailable");
+            router_reply_cond(srv, st, "service-unavailable");
         return;
     }
     deliver_message_bare(srv, st, bare, blen);
@@ -521,14 +504,14 @@ void router_route(struct server *srv, struct stanza *st)
     }
     if (strcmp(to->domain, cfg->domain) != 0) {
         if (st->kind != STANZA_PRESENCE)
-            reply_cond(srv, st, "remote-server-not-found");
+            router_reply_cond(srv, st, "remote-server-not-found");
         return;
     }
     if (to->local == NULL) {
         /* The server itself (RFC 6120 §10.3.3 for iq). */
-        if (st->kind == STANZA_IQ && (is_type(st, "get") || is_type(st, "set"))) {
+        if (st->kind == STANZA_IQ && (stanza_is_type(st, "get") || stanza_is_type(st, "set"))) {
             if (!dispatch_iq(srv, st, ROUTER_IQ_SERVER))
-                reply_cond(srv, st, "service-unavailable");
+                router_reply_cond(srv, st, "service-unavailable");
         }
         return;
     }

@@ -98,17 +98,15 @@ enum herald_rc stanza_parse(struct arena *a, struct xml_node *n, struct stanza *
         const char *t = out->type;
         bool request = t && (strcmp(t, "get") == 0 || strcmp(t, "set") == 0);
         bool response = t && (strcmp(t, "result") == 0 || strcmp(t, "error") == 0);
-        if (out->id == NULL || (!request && !response) ||
-            (request && xml_count_elems(n) != 1) ||
+        if (out->id == NULL || (!request && !response) || (request && xml_count_elems(n) != 1) ||
             (t && strcmp(t, "result") == 0 && xml_count_elems(n) > 1)) {
             *err = xmpp_error_of("bad-request");
             return HERALD_EINVAL;
         }
     } else if (out->type) {
-        static const char *const msg_types[] = {"chat", "error", "groupchat", "headline",
-                                                "normal"};
-        static const char *const pres_types[] = {"error",     "probe",      "subscribe",
-                                                 "subscribed", "unavailable", "unsubscribe",
+        static const char *const msg_types[] = {"chat", "error", "groupchat", "headline", "normal"};
+        static const char *const pres_types[] = {"error",       "probe",       "subscribe",
+                                                 "subscribed",  "unavailable", "unsubscribe",
                                                  "unsubscribed"};
         const char *const *types = out->kind == STANZA_MESSAGE ? msg_types : pres_types;
         size_t nt = out->kind == STANZA_MESSAGE ? HERALD_ARRAY_LEN(msg_types)
@@ -145,6 +143,18 @@ struct xml_node *stanza_error_elem(struct arena *a, const struct xmpp_error *e)
             return NULL;
     }
     return err;
+}
+
+bool stanza_is_type(const struct stanza *st, const char *type)
+{
+    return st->type && strcmp(st->type, type) == 0;
+}
+
+const char *stanza_reply_from(const struct stanza *st)
+{
+    if (st->has_to)
+        return xml_attr(st->node, "to");
+    return jid_bare_str(st->arena, &st->from);
 }
 
 static const char *const kind_names[] = {"message", "presence", "iq"};

@@ -465,8 +465,8 @@ static bool cbind_check(struct sasl_server *s, const char *v, size_t n)
         sasl_server_fail(s, SASL_COND_MALFORMED_REQUEST, "invalid-encoding");
     } else if (got.len != st->gs2_header.len + st->cbind_data.len ||
                memcmp(got.data, st->gs2_header.data, st->gs2_header.len) != 0 ||
-               (st->cbind_data.len &&
-                memcmp(got.data + st->gs2_header.len, st->cbind_data.data, st->cbind_data.len))) {
+               (st->cbind_data.len && memcmp(got.data + st->gs2_header.len, st->cbind_data.data,
+                                             st->cbind_data.len) != 0)) {
         sasl_server_fail(s, SASL_COND_NOT_AUTHORIZED, "channel-bindings-dont-match");
     } else {
         ok = true;

@@ -23,14 +23,13 @@
 #define STORE_SCHEMA_VERSION 1
 
 static const char *const db_names[STORE_DB_MAX] = {
-    [STORE_DB_META] = "meta",         [STORE_DB_USERS] = "users",
-    [STORE_DB_ROSTER] = "roster",     [STORE_DB_ROSTER_VER] = "roster_ver",
-    [STORE_DB_PENDING] = "pending",   [STORE_DB_NODES] = "nodes",
-    [STORE_DB_ITEMS] = "items",       [STORE_DB_ITEM_IDS] = "item_ids",
-    [STORE_DB_SUBS] = "subs",         [STORE_DB_SUBS_BY_JID] = "subs_by_jid",
-    [STORE_DB_AFFS] = "affs",         [STORE_DB_AFFS_BY_JID] = "affs_by_jid",
-    [STORE_DB_FEEDS] = "feeds",
-    [STORE_DB_SEEN] = "seen",
+    [STORE_DB_META] = "meta",       [STORE_DB_USERS] = "users",
+    [STORE_DB_ROSTER] = "roster",   [STORE_DB_ROSTER_VER] = "roster_ver",
+    [STORE_DB_PENDING] = "pending", [STORE_DB_NODES] = "nodes",
+    [STORE_DB_ITEMS] = "items",     [STORE_DB_ITEM_IDS] = "item_ids",
+    [STORE_DB_SUBS] = "subs",       [STORE_DB_SUBS_BY_JID] = "subs_by_jid",
+    [STORE_DB_AFFS] = "affs",       [STORE_DB_AFFS_BY_JID] = "affs_by_jid",
+    [STORE_DB_FEEDS] = "feeds",     [STORE_DB_SEEN] = "seen",
 };
 
 enum txn_kind { TXN_SNAP, TXN_TURN, TXN_OP };
@@ -103,9 +102,10 @@ static enum herald_rc store_check_schema(struct store *s)
             return map_err(mdb_txn_commit(txn));
     } else if (rc == 0) {
         const unsigned char *p = v.mv_data;
-        uint32_t ver = v.mv_size == 4 ? ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-                                         (uint32_t)p[2] << 8 | p[3])
-                                      : 0;
+        uint32_t ver =
+            v.mv_size == 4
+                ? ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3])
+                : 0;
         if (ver != STORE_SCHEMA_VERSION) {
             log_error("store: schema version %u is not one this build understands (%u)", ver,
                       STORE_SCHEMA_VERSION);
@@ -359,8 +359,8 @@ enum herald_rc store_del(struct store_txn *t, enum store_db db, const void *key,
 
 static void cursor_check(struct store_cursor *c, int rc)
 {
-    c->valid = rc == 0 && c->key.mv_size >= c->plen &&
-               memcmp(c->key.mv_data, c->prefix, c->plen) == 0;
+    c->valid =
+        rc == 0 && c->key.mv_size >= c->plen && memcmp(c->key.mv_data, c->prefix, c->plen) == 0;
 }
 
 enum herald_rc store_cursor_open(struct store_txn *t, enum store_db db, const void *prefix,
@@ -504,11 +504,13 @@ enum herald_rc store_cursor_del(struct store_cursor *c)
     c->key = (MDB_val){klen, k};
     rc = mdb_cursor_get(c->cur, &c->key, &c->val, MDB_SET_RANGE);
     cursor_check(c, rc);
-    return HERALD_OK;
+    /* The record is deleted either way; a failed re-seek must not pass for the end. */
+    return rc && rc != MDB_NOTFOUND ? map_err(rc) : HERALD_OK;
 }
 
-enum herald_rc store_del_prefix(struct store_txn *t, enum store_db db, const void *prefix,
-                                size_t plen, uint64_t *count)
+/* Walk every key starting with prefix, deleting each when del; *count gets how many. */
+static enum herald_rc store_prefix_walk(struct store_txn *t, enum store_db db, const void *prefix,
+                                        size_t plen, bool del, uint64_t *count)
 {
     struct store_cursor *c;
     uint64_t n = 0;
@@ -517,10 +519,14 @@ enum herald_rc store_del_prefix(struct store_txn *t, enum store_db db, const voi
         return rc;
     rc = store_cursor_first(c, NULL, 0);
     while (rc == HERALD_OK) {
-        if ((rc = store_cursor_del(c)) != HERALD_OK)
-            break;
-        n++;
-        rc = c->valid ? HERALD_OK : HERALD_ENOTFOUND;
+        if (!del) {
+            n++;
+            rc = store_cursor_next(c);
+        } else if ((rc = store_cursor_del(c)) == HERALD_OK) {
+            n++;
+            /* The cursor is at the next key already. */
+            rc = c->valid ? HERALD_OK : HERALD_ENOTFOUND;
+        }
     }
     store_cursor_close(&c);
     if (count)
@@ -528,17 +534,14 @@ enum herald_rc store_del_prefix(struct store_txn *t, enum store_db db, const voi
     return rc == HERALD_ENOTFOUND ? HERALD_OK : rc;
 }
 
+enum herald_rc store_del_prefix(struct store_txn *t, enum store_db db, const void *prefix,
+                                size_t plen, uint64_t *count)
+{
+    return store_prefix_walk(t, db, prefix, plen, true, count);
+}
+
 enum herald_rc store_count_prefix(struct store_txn *t, enum store_db db, const void *prefix,
                                   size_t plen, uint64_t *count)
 {
-    struct store_cursor *c;
-    uint64_t n = 0;
-    enum herald_rc rc = store_cursor_open(t, db, prefix, plen, &c);
-    if (rc)
-        return rc;
-    for (rc = store_cursor_first(c, NULL, 0); rc == HERALD_OK; rc = store_cursor_next(c))
-        n++;
-    store_cursor_close(&c);
-    *count = n;
-    return rc == HERALD_ENOTFOUND ? HERALD_OK : rc;
+    return store_prefix_walk(t, db, prefix, plen, false, count);
 }

@@ -19,8 +19,8 @@
 #include "herald/pubsub_store.h"
 #include "herald/store.h"
 
-#define REC_V1    1
-#define AFF_NONE  1 /* enum pubsub_aff's "none": no record is kept for it */
+#define REC_V1   1
+#define AFF_NONE 1 /* enum pubsub_aff's "none": no record is kept for it */
 
 struct pkey {
     size_t len;
@@ -82,6 +82,54 @@ static uint64_t seq_of(const unsigned char *p)
     return v;
 }
 
+/*
+ * Walk the records of db whose keys start with prefix, in key order from prefix+from (from
+ * NULL: the first): fn gets each key past the prefix, and the value; it returns false to
+ * stop, after setting *rc to fail the walk (left HERALD_OK, the walk just ends).
+ */
+typedef bool (*rec_fn)(void *arg, const char *rest, size_t rlen, const void *v, size_t vlen,
+                       enum herald_rc *rc);
+
+static enum herald_rc prefix_each_from(struct store_txn *t, enum store_db db, const void *prefix,
+                                       size_t plen, const void *from, size_t flen, rec_fn fn,
+                                       void *arg)
+{
+    struct store_cursor *c;
+    enum herald_rc rc = store_cursor_open(t, db, prefix, plen, &c);
+    if (rc)
+        return rc;
+    for (rc = store_cursor_first(c, from, flen); rc == HERALD_OK; rc = store_cursor_next(c)) {
+        const void *key, *v;
+        size_t klen, vlen;
+        if ((rc = store_cursor_get(c, &key, &klen, &v, &vlen)))
+            break;
+        if (!fn(arg, (const char *)key + plen, klen - plen, v, vlen, &rc))
+            break;
+    }
+    store_cursor_close(&c);
+    return rc == HERALD_ENOTFOUND ? HERALD_OK : rc;
+}
+
+static enum herald_rc prefix_each(struct store_txn *t, enum store_db db, const void *prefix,
+                                  size_t plen, rec_fn fn, void *arg)
+{
+    return prefix_each_from(t, db, prefix, plen, NULL, 0, fn, arg);
+}
+
+/* "part" and the rest of a key after its NUL (rest NULL when there is none), as strings. */
+static void key_split(const char *k, size_t klen, char part[STORE_MAX_KEY],
+                      char rest[STORE_MAX_KEY])
+{
+    const char *nul = memchr(k, '\0', klen);
+    size_t plen = nul ? (size_t)(nul - k) : klen;
+    memcpy(part, k, plen);
+    part[plen] = '\0';
+    size_t rlen = nul ? klen - plen - 1 : 0;
+    if (rlen)
+        memcpy(rest, nul + 1, rlen);
+    rest[rlen] = '\0';
+}
+
 /* ---- nodes ---- */
 
 enum herald_rc pubsub_store_node_put(struct store_txn *t, const char *svc, const char *node,
@@ -109,8 +157,7 @@ enum herald_rc pubsub_store_node_put(struct store_txn *t, const char *svc, const
 }
 
 enum herald_rc pubsub_store_node_get(struct store_txn *t, const char *svc, const char *node,
-                                     struct pubsub_config *cfg, int64_t *created_us,
-                                     char **creator)
+                                     struct pubsub_config *cfg, int64_t *created_us, char **creator)
 {
     struct pkey k;
     const void *v;
@@ -141,44 +188,34 @@ enum herald_rc pubsub_store_node_get(struct store_txn *t, const char *svc, const
 }
 
 /* Delete the reverse-index entries that belong to this node, walking the forward ones. */
-static enum herald_rc delete_reverse(struct store_txn *t, enum store_db fwd, enum store_db rev,
-                                     const struct pkey *prefix, const char *svc,
-                                     const char *node)
+struct reverse_ctx {
+    struct store_txn *t;
+    enum store_db rev;
+    const char *svc, *node;
+};
+
+static bool delete_reverse_cb(void *arg, const char *rest, size_t rlen, const void *v, size_t vlen,
+                              enum herald_rc *rc)
 {
-    struct store_cursor *c;
-    enum herald_rc rc = store_cursor_open(t, fwd, prefix->b, prefix->len, &c);
-    if (rc)
-        return rc;
-    for (rc = store_cursor_first(c, NULL, 0); rc == HERALD_OK; rc = store_cursor_next(c)) {
-        const void *key;
-        size_t klen;
-        if ((rc = store_cursor_get(c, &key, &klen, NULL, NULL)))
-            break;
-        /* fwd key: svc \0 node \0 jid [\0 subid]; rev key: jid \0 svc \0 node [\0 subid] */
-        const char *rest = (const char *)key + prefix->len;
-        size_t rlen = klen - prefix->len;
-        const char *nul = memchr(rest, '\0', rlen);
-        size_t jlen = nul ? (size_t)(nul - rest) : rlen;
-        char jid[STORE_MAX_KEY];
-        memcpy(jid, rest, jlen);
-        jid[jlen] = '\0';
-        struct pkey rk;
-        if ((rc = key3(&rk, jid, svc, node)))
-            break;
-        if (nul) {
-            char subid[STORE_MAX_KEY];
-            size_t slen = rlen - jlen - 1;
-            memcpy(subid, nul + 1, slen);
-            subid[slen] = '\0';
-            if ((rc = key_add(&rk, subid)))
-                break;
-        }
-        rc = store_del(t, rev, rk.b, rk.len);
-        if (rc && rc != HERALD_ENOTFOUND)
-            break;
-    }
-    store_cursor_close(&c);
-    return rc == HERALD_ENOTFOUND ? HERALD_OK : rc;
+    /* fwd key: svc \0 node \0 jid [\0 subid]; rev key: jid \0 svc \0 node [\0 subid] */
+    struct reverse_ctx *x = arg;
+    char jid[STORE_MAX_KEY], subid[STORE_MAX_KEY];
+    struct pkey rk;
+    (void)v, (void)vlen;
+    key_split(rest, rlen, jid, subid);
+    if ((*rc = key3(&rk, jid, x->svc, x->node)) || (*subid && (*rc = key_add(&rk, subid))))
+        return false;
+    *rc = store_del(x->t, x->rev, rk.b, rk.len);
+    if (*rc == HERALD_ENOTFOUND)
+        *rc = HERALD_OK;
+    return *rc == HERALD_OK;
+}
+
+static enum herald_rc delete_reverse(struct store_txn *t, enum store_db fwd, enum store_db rev,
+                                     const struct pkey *prefix, const char *svc, const char *node)
+{
+    struct reverse_ctx x = {t, rev, svc, node};
+    return prefix_each(t, fwd, prefix->b, prefix->len, delete_reverse_cb, &x);
 }
 
 enum herald_rc pubsub_store_node_delete(struct store_txn *t, const char *svc, const char *node)
@@ -203,26 +240,31 @@ enum herald_rc pubsub_store_node_delete(struct store_txn *t, const char *svc, co
     return HERALD_OK;
 }
 
-enum herald_rc pubsub_store_nodes_each(struct store_txn *t, const char *svc,
+struct nodes_ctx {
+    bool (*fn)(void *arg, const char *name, size_t len);
+    void *arg;
+};
+
+static bool nodes_cb(void *arg, const char *rest, size_t rlen, const void *v, size_t vlen,
+                     enum herald_rc *rc)
+{
+    struct nodes_ctx *x = arg;
+    (void)v, (void)vlen, (void)rc;
+    return x->fn(x->arg, rest, rlen);
+}
+
+enum herald_rc pubsub_store_nodes_each(struct store_txn *t, const char *svc, const char *after,
                                        bool (*fn)(void *arg, const char *name, size_t len),
                                        void *arg)
 {
     struct pkey p = {0};
-    struct store_cursor *c;
+    struct nodes_ctx x = {fn, arg};
     enum herald_rc rc = key_add(&p, svc);
-    if (rc || (rc = key_end_prefix(&p)) ||
-        (rc = store_cursor_open(t, STORE_DB_NODES, p.b, p.len, &c)))
+    if (rc || (rc = key_end_prefix(&p)))
         return rc;
-    for (rc = store_cursor_first(c, NULL, 0); rc == HERALD_OK; rc = store_cursor_next(c)) {
-        const void *key;
-        size_t klen;
-        if ((rc = store_cursor_get(c, &key, &klen, NULL, NULL)))
-            break;
-        if (!fn(arg, (const char *)key + p.len, klen - p.len))
-            break;
-    }
-    store_cursor_close(&c);
-    return rc == HERALD_ENOTFOUND ? HERALD_OK : rc;
+    /* "name\0" sorts just after "name" and before any longer name starting with it. */
+    return prefix_each_from(t, STORE_DB_NODES, p.b, p.len, after, after ? strlen(after) + 1 : 0,
+                            nodes_cb, &x);
 }
 
 /* ---- items ---- */
@@ -298,7 +340,7 @@ enum herald_rc pubsub_store_item_get(struct store_txn *t, const char *svc, const
     enum herald_rc rc = item_seq(t, svc, node, id, &seq);
     if (rc || (rc = key2(&k, svc, node)) || (rc = key_add_seq(&k, seq)) ||
         (rc = store_get(t, STORE_DB_ITEMS, k.b, k.len, &v, &vlen)))
-        return rc == HERALD_ENOTFOUND ? rc : rc;
+        return rc;
     return item_decode(k.b, k.len, v, vlen, out);
 }
 
@@ -437,99 +479,92 @@ enum herald_rc pubsub_store_sub_del(struct store_txn *t, const char *svc, const 
     return rc == HERALD_ENOTFOUND ? HERALD_OK : rc;
 }
 
+struct subs_ctx {
+    bool (*fn)(void *arg, const char *jid, const char *subid, uint8_t state,
+               const struct pubsub_subopts *opts);
+    void *arg;
+};
+
+static bool subs_cb(void *arg, const char *rest, size_t rlen, const void *v, size_t vlen,
+                    enum herald_rc *rc)
+{
+    struct subs_ctx *x = arg;
+    char jid[STORE_MAX_KEY], subid[STORE_MAX_KEY];
+    struct buf_reader r;
+    uint8_t ver, state;
+    const char *o;
+    size_t olen;
+    struct pubsub_subopts opts;
+    buf_reader_init(&r, v, vlen);
+    if (memchr(rest, '\0', rlen) == NULL || buf_read_u8(&r, &ver) || ver != REC_V1 ||
+        buf_read_u8(&r, &state) || buf_read_lstr(&r, &o, &olen) || r.left ||
+        pubsub_subopts_decode(o, olen, &opts) != HERALD_OK) {
+        *rc = HERALD_EPROTO;
+        return false;
+    }
+    key_split(rest, rlen, jid, subid);
+    return x->fn(x->arg, jid, subid, state, &opts);
+}
+
 enum herald_rc pubsub_store_subs_each(struct store_txn *t, const char *svc, const char *node,
                                       bool (*fn)(void *arg, const char *jid, const char *subid,
-                                                 uint8_t state,
-                                                 const struct pubsub_subopts *opts),
+                                                 uint8_t state, const struct pubsub_subopts *opts),
                                       void *arg)
 {
     struct pkey p;
-    struct store_cursor *c;
+    struct subs_ctx x = {fn, arg};
     enum herald_rc rc = key2(&p, svc, node);
-    if (rc || (rc = key_end_prefix(&p)) ||
-        (rc = store_cursor_open(t, STORE_DB_SUBS, p.b, p.len, &c)))
+    if (rc || (rc = key_end_prefix(&p)))
         return rc;
-    for (rc = store_cursor_first(c, NULL, 0); rc == HERALD_OK; rc = store_cursor_next(c)) {
-        const void *key, *v;
-        size_t klen, vlen;
-        if ((rc = store_cursor_get(c, &key, &klen, &v, &vlen)))
-            break;
-        const char *rest = (const char *)key + p.len;
-        size_t rlen = klen - p.len;
-        const char *nul = memchr(rest, '\0', rlen);
-        if (nul == NULL) {
-            rc = HERALD_EPROTO;
-            break;
-        }
-        char jid[STORE_MAX_KEY], subid[STORE_MAX_KEY];
-        memcpy(jid, rest, (size_t)(nul - rest));
-        jid[nul - rest] = '\0';
-        size_t slen = rlen - (size_t)(nul - rest) - 1;
-        memcpy(subid, nul + 1, slen);
-        subid[slen] = '\0';
-        struct buf_reader r;
-        uint8_t ver, state;
-        const char *o;
-        size_t olen;
-        struct pubsub_subopts opts;
-        buf_reader_init(&r, v, vlen);
-        if (buf_read_u8(&r, &ver) || ver != REC_V1 || buf_read_u8(&r, &state) ||
-            buf_read_lstr(&r, &o, &olen) || r.left ||
-            pubsub_subopts_decode(o, olen, &opts) != HERALD_OK) {
-            rc = HERALD_EPROTO;
-            break;
-        }
-        if (!fn(arg, jid, subid, state, &opts))
-            break;
-    }
-    store_cursor_close(&c);
-    return rc == HERALD_ENOTFOUND ? HERALD_OK : rc;
+    return prefix_each(t, STORE_DB_SUBS, p.b, p.len, subs_cb, &x);
 }
 
-/* Walk reverse-index keys "bare..." that belong to `bare` or one of its full JIDs. */
-static enum herald_rc rev_each(struct store_txn *t, enum store_db db, const char *svc,
-                               const char *bare,
-                               bool (*fn)(void *arg, const char *jid, const char *node,
-                                          const char *rest, size_t rlen, const void *v,
-                                          size_t vlen),
-                               void *arg)
+/* Walk reverse-index keys "bare..." that belong to `bare` or one of its full JIDs, on
+ * service svc: fn gets the JID, the node, the rest of the key (a SubID) and the value. */
+typedef bool (*rev_fn)(void *arg, const char *jid, const char *node, const char *rest, size_t rlen,
+                       const void *v, size_t vlen);
+
+struct rev_ctx {
+    const char *svc;
+    size_t blen, slen;
+    rev_fn fn;
+    void *arg;
+};
+
+static bool rev_cb(void *arg, const char *k, size_t klen, const void *v, size_t vlen,
+                   enum herald_rc *rc)
 {
-    size_t blen = strlen(bare), slen = strlen(svc);
-    struct store_cursor *c;
-    enum herald_rc rc = store_cursor_open(t, db, bare, blen, &c);
-    if (rc)
-        return rc;
-    for (rc = store_cursor_first(c, NULL, 0); rc == HERALD_OK; rc = store_cursor_next(c)) {
-        const void *key, *v;
-        size_t klen, vlen;
-        if ((rc = store_cursor_get(c, &key, &klen, &v, &vlen)))
-            break;
-        const char *k = key;
-        if (klen <= blen || (k[blen] != '\0' && k[blen] != '/'))
-            continue;
-        const char *jend = memchr(k, '\0', klen);
-        if (jend == NULL)
-            continue;
-        const char *s = jend + 1;
-        size_t left = klen - (size_t)(s - k);
-        if (left <= slen || memcmp(s, svc, slen) != 0 || s[slen] != '\0')
-            continue;
-        const char *node = s + slen + 1;
-        left -= slen + 1;
-        const char *nend = memchr(node, '\0', left);
-        size_t nlen = nend ? (size_t)(nend - node) : left;
-        char jid[STORE_MAX_KEY], nodename[STORE_MAX_KEY];
-        memcpy(jid, k, (size_t)(jend - k));
-        jid[jend - k] = '\0';
-        memcpy(nodename, node, nlen);
-        nodename[nlen] = '\0';
-        const char *rest = nend ? nend + 1 : node + nlen;
-        size_t rlen = nend ? left - nlen - 1 : 0;
-        if (!fn(arg, jid, nodename, rest, rlen, v, vlen))
-            break;
-    }
-    store_cursor_close(&c);
-    return rc == HERALD_ENOTFOUND ? HERALD_OK : rc;
+    struct rev_ctx *x = arg;
+    (void)rc;
+    /* k: the key past the bare JID: "" or "/resource", then \0 svc \0 node [\0 subid] */
+    if (klen == 0 || (k[0] != '\0' && k[0] != '/'))
+        return true; /* another JID that starts with the same bytes */
+    const char *jend = memchr(k, '\0', klen);
+    if (jend == NULL)
+        return true;
+    const char *s = jend + 1;
+    size_t left = klen - (size_t)(s - k);
+    if (left <= x->slen || memcmp(s, x->svc, x->slen) != 0 || s[x->slen] != '\0')
+        return true; /* another service */
+    const char *node = s + x->slen + 1;
+    left -= x->slen + 1;
+    const char *nend = memchr(node, '\0', left);
+    size_t nlen = nend ? (size_t)(nend - node) : left;
+    char jid[STORE_MAX_KEY], nodename[STORE_MAX_KEY];
+    memcpy(jid, k - x->blen, x->blen + (size_t)(jend - k)); /* from the key's start */
+    jid[x->blen + (size_t)(jend - k)] = '\0';
+    memcpy(nodename, node, nlen);
+    nodename[nlen] = '\0';
+    const char *rest = nend ? nend + 1 : node + nlen;
+    size_t rlen = nend ? left - nlen - 1 : 0;
+    return x->fn(x->arg, jid, nodename, rest, rlen, v, vlen);
+}
+
+static enum herald_rc rev_each(struct store_txn *t, enum store_db db, const char *svc,
+                               const char *bare, rev_fn fn, void *arg)
+{
+    struct rev_ctx x = {svc, strlen(bare), strlen(svc), fn, arg};
+    return prefix_each(t, db, bare, x.blen, rev_cb, &x);
 }
 
 struct subs_of_ctx {
@@ -537,8 +572,8 @@ struct subs_of_ctx {
     void *arg;
 };
 
-static bool subs_of_cb(void *arg, const char *jid, const char *node, const char *rest,
-                       size_t rlen, const void *v, size_t vlen)
+static bool subs_of_cb(void *arg, const char *jid, const char *node, const char *rest, size_t rlen,
+                       const void *v, size_t vlen)
 {
     struct subs_of_ctx *x = arg;
     char subid[STORE_MAX_KEY];
@@ -586,34 +621,36 @@ static bool aff_decode(const void *v, size_t vlen, uint8_t *aff)
     return true;
 }
 
+struct affs_ctx {
+    bool (*fn)(void *arg, const char *jid, uint8_t aff);
+    void *arg;
+};
+
+static bool affs_cb(void *arg, const char *rest, size_t rlen, const void *v, size_t vlen,
+                    enum herald_rc *rc)
+{
+    struct affs_ctx *x = arg;
+    char jid[STORE_MAX_KEY];
+    uint8_t aff;
+    if (!aff_decode(v, vlen, &aff)) {
+        *rc = HERALD_EPROTO;
+        return false;
+    }
+    memcpy(jid, rest, rlen);
+    jid[rlen] = '\0';
+    return x->fn(x->arg, jid, aff);
+}
+
 enum herald_rc pubsub_store_affs_each(struct store_txn *t, const char *svc, const char *node,
                                       bool (*fn)(void *arg, const char *jid, uint8_t aff),
                                       void *arg)
 {
     struct pkey p;
-    struct store_cursor *c;
+    struct affs_ctx x = {fn, arg};
     enum herald_rc rc = key2(&p, svc, node);
-    if (rc || (rc = key_end_prefix(&p)) ||
-        (rc = store_cursor_open(t, STORE_DB_AFFS, p.b, p.len, &c)))
+    if (rc || (rc = key_end_prefix(&p)))
         return rc;
-    for (rc = store_cursor_first(c, NULL, 0); rc == HERALD_OK; rc = store_cursor_next(c)) {
-        const void *key, *v;
-        size_t klen, vlen;
-        uint8_t aff;
-        if ((rc = store_cursor_get(c, &key, &klen, &v, &vlen)))
-            break;
-        if (!aff_decode(v, vlen, &aff)) {
-            rc = HERALD_EPROTO;
-            break;
-        }
-        char jid[STORE_MAX_KEY];
-        memcpy(jid, (const char *)key + p.len, klen - p.len);
-        jid[klen - p.len] = '\0';
-        if (!fn(arg, jid, aff))
-            break;
-    }
-    store_cursor_close(&c);
-    return rc == HERALD_ENOTFOUND ? HERALD_OK : rc;
+    return prefix_each(t, STORE_DB_AFFS, p.b, p.len, affs_cb, &x);
 }
 
 struct affs_of_ctx {
@@ -622,8 +659,8 @@ struct affs_of_ctx {
     const char *bare;
 };
 
-static bool affs_of_cb(void *arg, const char *jid, const char *node, const char *rest,
-                       size_t rlen, const void *v, size_t vlen)
+static bool affs_of_cb(void *arg, const char *jid, const char *node, const char *rest, size_t rlen,
+                       const void *v, size_t vlen)
 {
     struct affs_of_ctx *x = arg;
     uint8_t aff;

@@ -24,9 +24,9 @@
 enum kind { K_ENUM, K_BOOL, K_U64, K_STR, K_LIST };
 
 struct field_def {
-    uint8_t tag;
+    size_t off; /* of the bool, uint64_t, char * or strlist member */
     enum kind kind;
-    size_t off;       /* of the bool, uint64_t, char * or strlist member */
+    uint8_t tag;
     uint8_t enum_max; /* K_ENUM: the largest valid value */
 };
 
@@ -34,33 +34,33 @@ struct field_def {
 
 /* Tags are part of the stored format: never renumber, only add. */
 static const struct field_def CONFIG_FIELDS[] = {
-    {1, K_ENUM, 0, PUBSUB_ACCESS_WHITELIST},
-    {2, K_ENUM, 0, PUBSUB_PUBLISH_OPEN},
-    {3, K_ENUM, 0, PUBSUB_SEND_LAST_ON_SUB_AND_PRESENCE},
-    {4, K_ENUM, 0, PUBSUB_ITEMREPLY_PUBLISHER},
-    {5, K_ENUM, 0, PUBSUB_NOTIFY_NORMAL},
-    {6, K_ENUM, 0, PUBSUB_FULL_REJECT},
-    {7, K_U64, AT(max_items), 0},
-    {8, K_BOOL, AT(max_items_is_max), 0},
-    {9, K_U64, AT(max_payload_size), 0},
-    {10, K_U64, AT(item_expire), 0},
-    {11, K_BOOL, AT(persist_items), 0},
-    {12, K_BOOL, AT(deliver_payloads), 0},
-    {13, K_BOOL, AT(deliver_notifications), 0},
-    {14, K_BOOL, AT(notify_config), 0},
-    {15, K_BOOL, AT(notify_delete), 0},
-    {16, K_BOOL, AT(notify_retract), 0},
-    {17, K_BOOL, AT(notify_sub), 0},
-    {18, K_BOOL, AT(presence_based_delivery), 0},
-    {19, K_BOOL, AT(purge_offline), 0},
-    {20, K_BOOL, AT(subscribe), 0},
-    {21, K_BOOL, AT(tempsub), 0},
-    {32, K_STR, AT(title), 0},
-    {33, K_STR, AT(description), 0},
-    {34, K_STR, AT(type), 0},
-    {35, K_STR, AT(language), 0},
-    {48, K_LIST, AT(roster_groups_allowed), 0},
-    {49, K_LIST, AT(contact), 0},
+    {0, K_ENUM, 1, PUBSUB_ACCESS_WHITELIST},
+    {0, K_ENUM, 2, PUBSUB_PUBLISH_OPEN},
+    {0, K_ENUM, 3, PUBSUB_SEND_LAST_ON_SUB_AND_PRESENCE},
+    {0, K_ENUM, 4, PUBSUB_ITEMREPLY_PUBLISHER},
+    {0, K_ENUM, 5, PUBSUB_NOTIFY_NORMAL},
+    {0, K_ENUM, 6, PUBSUB_FULL_REJECT},
+    {AT(max_items), K_U64, 7, 0},
+    {AT(max_items_is_max), K_BOOL, 8, 0},
+    {AT(max_payload_size), K_U64, 9, 0},
+    {AT(item_expire), K_U64, 10, 0},
+    {AT(persist_items), K_BOOL, 11, 0},
+    {AT(deliver_payloads), K_BOOL, 12, 0},
+    {AT(deliver_notifications), K_BOOL, 13, 0},
+    {AT(notify_config), K_BOOL, 14, 0},
+    {AT(notify_delete), K_BOOL, 15, 0},
+    {AT(notify_retract), K_BOOL, 16, 0},
+    {AT(notify_sub), K_BOOL, 17, 0},
+    {AT(presence_based_delivery), K_BOOL, 18, 0},
+    {AT(purge_offline), K_BOOL, 19, 0},
+    {AT(subscribe), K_BOOL, 20, 0},
+    {AT(tempsub), K_BOOL, 21, 0},
+    {AT(title), K_STR, 32, 0},
+    {AT(description), K_STR, 33, 0},
+    {AT(type), K_STR, 34, 0},
+    {AT(language), K_STR, 35, 0},
+    {AT(roster_groups_allowed), K_LIST, 48, 0},
+    {AT(contact), K_LIST, 49, 0},
 };
 
 static unsigned enum_get(const struct pubsub_config *c, uint8_t tag)

@@ -105,42 +105,37 @@ enum herald_rc roster_pending_decode(const void *data, size_t len, struct roster
     return HERALD_OK;
 }
 
-/* ---- roster items ---- */
+/* ---- records keyed "owner\0contact" ---- */
 
-enum herald_rc roster_item_get(struct store_txn *t, const char *owner, const char *contact,
-                               struct roster_item *out)
-{
-    struct roster_keybuf kb;
-    const void *v;
-    size_t vlen;
-    if (key_make(&kb, owner, contact))
-        return HERALD_ENOTFOUND; /* a key that cannot be stored was never stored */
-    enum herald_rc rc = store_get(t, STORE_DB_ROSTER, kb.k, kb.len, &v, &vlen);
-    return rc ? rc : roster_item_decode(v, vlen, out);
-}
-
-enum herald_rc roster_item_put(struct store_txn *t, const char *owner, const char *contact,
-                               const struct roster_item *it)
-{
-    struct roster_keybuf kb;
-    enum herald_rc rc = key_make(&kb, owner, contact);
-    if (rc)
-        return rc;
-    struct buf b;
-    buf_init(&b, 0);
-    rc = roster_item_encode(it, &b);
-    if (rc == HERALD_OK)
-        rc = store_put(t, STORE_DB_ROSTER, kb.k, kb.len, b.data, b.len);
-    buf_cleanup(&b);
-    return rc;
-}
-
-enum herald_rc roster_item_del(struct store_txn *t, const char *owner, const char *contact)
+/* A key that cannot be stored was never stored: HERALD_ENOTFOUND for it. */
+static enum herald_rc pair_get(struct store_txn *t, enum store_db db, const char *owner,
+                               const char *contact, const void **v, size_t *vlen)
 {
     struct roster_keybuf kb;
     if (key_make(&kb, owner, contact))
         return HERALD_ENOTFOUND;
-    return store_del(t, STORE_DB_ROSTER, kb.k, kb.len);
+    return store_get(t, db, kb.k, kb.len, v, vlen);
+}
+
+/* Store what encode() left in b (its error, if any, is returned). Frees b. */
+static enum herald_rc pair_put(struct store_txn *t, enum store_db db, const char *owner,
+                               const char *contact, struct buf *b, enum herald_rc encoded)
+{
+    struct roster_keybuf kb;
+    enum herald_rc rc = encoded ? encoded : key_make(&kb, owner, contact);
+    if (rc == HERALD_OK)
+        rc = store_put(t, db, kb.k, kb.len, b->data, b->len);
+    buf_cleanup(b);
+    return rc;
+}
+
+static enum herald_rc pair_del(struct store_txn *t, enum store_db db, const char *owner,
+                               const char *contact)
+{
+    struct roster_keybuf kb;
+    if (key_make(&kb, owner, contact))
+        return HERALD_ENOTFOUND;
+    return store_del(t, db, kb.k, kb.len);
 }
 
 static enum herald_rc count_prefix(struct store_txn *t, enum store_db db, const char *owner,
@@ -149,6 +144,30 @@ static enum herald_rc count_prefix(struct store_txn *t, enum store_db db, const 
     struct roster_keybuf kb;
     enum herald_rc rc = key_make(&kb, owner, "");
     return rc ? rc : store_count_prefix(t, db, kb.k, kb.len, count);
+}
+
+/* ---- roster items ---- */
+
+enum herald_rc roster_item_get(struct store_txn *t, const char *owner, const char *contact,
+                               struct roster_item *out)
+{
+    const void *v;
+    size_t vlen;
+    enum herald_rc rc = pair_get(t, STORE_DB_ROSTER, owner, contact, &v, &vlen);
+    return rc ? rc : roster_item_decode(v, vlen, out);
+}
+
+enum herald_rc roster_item_put(struct store_txn *t, const char *owner, const char *contact,
+                               const struct roster_item *it)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    return pair_put(t, STORE_DB_ROSTER, owner, contact, &b, roster_item_encode(it, &b));
+}
+
+enum herald_rc roster_item_del(struct store_txn *t, const char *owner, const char *contact)
+{
+    return pair_del(t, STORE_DB_ROSTER, owner, contact);
 }
 
 enum herald_rc roster_count(struct store_txn *t, const char *owner, uint64_t *count)
@@ -197,37 +216,23 @@ enum herald_rc roster_version_put(struct store_txn *t, const char *owner, uint64
 enum herald_rc roster_pending_get(struct store_txn *t, const char *owner, const char *from,
                                   struct roster_pending *out)
 {
-    struct roster_keybuf kb;
     const void *v;
     size_t vlen;
-    if (key_make(&kb, owner, from))
-        return HERALD_ENOTFOUND;
-    enum herald_rc rc = store_get(t, STORE_DB_PENDING, kb.k, kb.len, &v, &vlen);
+    enum herald_rc rc = pair_get(t, STORE_DB_PENDING, owner, from, &v, &vlen);
     return rc ? rc : roster_pending_decode(v, vlen, out);
 }
 
 enum herald_rc roster_pending_put(struct store_txn *t, const char *owner, const char *from,
                                   const struct roster_pending *p)
 {
-    struct roster_keybuf kb;
-    enum herald_rc rc = key_make(&kb, owner, from);
-    if (rc)
-        return rc;
     struct buf b;
     buf_init(&b, 0);
-    rc = roster_pending_encode(p, &b);
-    if (rc == HERALD_OK)
-        rc = store_put(t, STORE_DB_PENDING, kb.k, kb.len, b.data, b.len);
-    buf_cleanup(&b);
-    return rc;
+    return pair_put(t, STORE_DB_PENDING, owner, from, &b, roster_pending_encode(p, &b));
 }
 
 enum herald_rc roster_pending_del(struct store_txn *t, const char *owner, const char *from)
 {
-    struct roster_keybuf kb;
-    if (key_make(&kb, owner, from))
-        return HERALD_ENOTFOUND;
-    return store_del(t, STORE_DB_PENDING, kb.k, kb.len);
+    return pair_del(t, STORE_DB_PENDING, owner, from);
 }
 
 enum herald_rc roster_pending_count(struct store_txn *t, const char *owner, uint64_t *count)

@@ -16,6 +16,7 @@
 #include "herald/c2s.h"
 #include "herald/im.h"
 #include "herald/log.h"
+#include "herald/register.h"
 #include "stream_int.h"
 
 static const char stream_header_fmt[] =
@@ -68,13 +69,22 @@ void c2s_send_str(struct c2s *c, const char *s)
         return; /* a failed send has already ended the stream */
 }
 
+void c2s_send_buf(struct c2s *c, struct buf *b)
+{
+    if (b->err)
+        log_error("[%s] cannot build output: %s", conn_log_ctx(c->conn), herald_rc_str(b->err));
+    else if (c2s_send(c, b->data, b->len) != HERALD_OK)
+        log_debug("c2s: output dropped: the stream is ending");
+    buf_cleanup(b);
+}
+
 void c2s_send_node(struct c2s *c, const struct xml_node *n)
 {
     struct buf b;
     buf_init(&b, 0);
-    if (xml_write(&b, n, XMPP_NS_CLIENT) == HERALD_OK)
-        c2s_send_str(c, b.data);
-    buf_cleanup(&b);
+    if (xml_write(&b, n, XMPP_NS_CLIENT) != HERALD_OK && b.err == HERALD_OK)
+        b.err = HERALD_EINVAL; /* xml.h keeps errors in b.err: never let one pass unseen */
+    c2s_send_buf(c, &b);
 }
 
 static void c2s_new_stream_id(struct c2s *c)
@@ -106,9 +116,7 @@ static void c2s_send_header(struct c2s *c, const char *to)
     c2s_new_stream_id(c);
     buf_printf(&b, stream_header_fmt, c->stream_id, c->srv->cfg.domain, to ? " to='" : "",
                to && !esc.err ? esc.data : "", to ? "'" : "");
-    if (!b.err)
-        c2s_send_str(c, b.data);
-    buf_cleanup(&b);
+    c2s_send_buf(c, &b);
     buf_cleanup(&esc);
     c->header_sent = true;
 }
@@ -128,9 +136,7 @@ void c2s_stream_error(struct c2s *c, const char *condition, const char *text)
         buf_append_str(&b, "</text>");
     }
     buf_append_str(&b, "</stream:error></stream:stream>");
-    if (!b.err)
-        c2s_send_str(c, b.data);
-    buf_cleanup(&b);
+    c2s_send_buf(c, &b);
     log_info("[%s] stream error <%s/>%s%s", conn_log_ctx(c->conn), condition, text ? ": " : "",
              text ? text : "");
     c->state = C2S_CLOSED;
@@ -205,9 +211,7 @@ void c2s_send_features(struct c2s *c)
             buf_append_str(&b, "<register xmlns='http://jabber.org/features/iq-register'/>");
     }
     buf_append_str(&b, "</stream:features>");
-    if (!b.err)
-        c2s_send_str(c, b.data);
-    buf_cleanup(&b);
+    c2s_send_buf(c, &b);
 }
 
 /* RFC 6120 §4.7-4.8: check the initiating stream header and answer it. */
@@ -260,6 +264,8 @@ static void c2s_handle_stanza(struct c2s *c, struct xml_node *n, struct arena *a
     struct stanza st;
     struct xmpp_error err;
     struct session *s = c->session;
+    if (s->ending)
+        return; /* the account is going (XEP-0077 §3.2): nothing more may write for it */
     const char *from = xml_attr(n, "from");
     if (from) {
         struct jid fj;
@@ -308,6 +314,12 @@ static void c2s_handle_stanza(struct c2s *c, struct xml_node *n, struct arena *a
     router_route(c->srv, &st);
 }
 
+/* XEP-0077 §3.1: replies to a registration before authentication go on this stream. */
+static void c2s_register_send_cb(void *arg, const struct xml_node *reply)
+{
+    c2s_send_node(arg, reply);
+}
+
 static bool is_iq_with(const struct xml_node *n, const char *ns)
 {
     return xml_is(n, XMPP_NS_CLIENT, "iq") && xml_child(n, ns, NULL) != NULL;
@@ -334,7 +346,7 @@ static void c2s_handle_element(struct c2s *c, struct xml_node *n, struct arena *
             return;
         }
         if (c->state == C2S_NEGOTIATE && is_iq_with(n, NS_REGISTER) && !c2s_tls_required(c)) {
-            c2s_handle_register_iq(c, n, a);
+            register_handle_unauthenticated(c->srv, n, a, c2s_register_send_cb, c);
             return;
         }
         if (n->ns && strcmp(n->ns, XMPP_NS_CLIENT) == 0) {

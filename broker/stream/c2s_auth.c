@@ -1,6 +1,5 @@
 /*
- * c2s_auth.c - STARTTLS (RFC 6120 §5), SASL (RFC 6120 §6) and in-band registration before
- * authentication (XEP-0077 §3.1).
+ * c2s_auth.c - STARTTLS (RFC 6120 §5) and SASL (RFC 6120 §6).
  *
  * Failed authentications are answered late: the delay doubles with each recent failure
  * from the same address (net_auth_failure), and the connection reads nothing meanwhile,
@@ -143,9 +142,7 @@ static void sasl_send_failure(struct c2s *c, const char *cond, const char *text)
         buf_append_str(&b, "</text>");
     }
     buf_append_str(&b, "</failure>");
-    if (!b.err)
-        c2s_send_str(c, b.data);
-    buf_cleanup(&b);
+    c2s_send_buf(c, &b);
 }
 
 /* Answer a failed exchange, and maybe end the stream. */
@@ -238,9 +235,7 @@ static void sasl_succeeded(struct c2s *c, const struct buf *out)
     } else {
         buf_append_str(&b, "<success xmlns='" NS_SASL "'/>");
     }
-    if (!b.err)
-        c2s_send_str(c, b.data);
-    buf_cleanup(&b);
+    c2s_send_buf(c, &b);
     sasl_server_free(&c->sasl);
     char label[JID_PART_MAX * 2 + 2];
     snprintf(label, sizeof(label), "%s@%s", c->user, c->srv->cfg.domain);
@@ -292,9 +287,7 @@ static void sasl_step(struct c2s *c, const struct xml_node *el)
         buf_append_str(&b, "<challenge xmlns='" NS_SASL "'>");
         if (base64_encode(&b, out.data ? out.data : "", out.len) == HERALD_OK)
             buf_append_str(&b, "</challenge>");
-        if (!b.err)
-            c2s_send_str(c, b.data);
-        buf_cleanup(&b);
+        c2s_send_buf(c, &b);
         c->state = C2S_SASL;
         break;
     }
@@ -346,120 +339,4 @@ void c2s_handle_sasl(struct c2s *c, struct xml_node *el)
     sasl_send_failure(c, "malformed-request", "unexpected SASL element");
     sasl_server_free(&c->sasl);
     c->state = C2S_NEGOTIATE;
-}
-
-/* ---- XEP-0077 before authentication ---- */
-
-struct register_pending {
-    struct c2s *c;
-    struct arena *a;
-    struct xml_node *reply;
-    struct xml_node *iq;
-};
-
-static void register_reply(struct c2s *c, struct arena *a, struct xml_node *iq, const char *cond,
-                           const char *text, struct xml_node *payload)
-{
-    struct stanza st = {.node = iq, .arena = a, .kind = STANZA_IQ, .id = xml_attr(iq, "id")};
-    struct xml_node *r;
-    if (cond) {
-        struct xmpp_error e = xmpp_error_of(cond);
-        e.text = text;
-        r = stanza_error_reply(a, &st, NULL, &e);
-    } else {
-        r = stanza_iq_result(a, &st, NULL, payload);
-    }
-    if (r)
-        c2s_send_node(c, r);
-}
-
-/* Called after the turn's commit: only now may the client hear the account exists. */
-static void register_committed_cb(void *arg, enum herald_rc rc)
-{
-    struct register_pending *p = arg;
-    register_reply(p->c, p->a, p->iq, rc ? "internal-server-error" : NULL, NULL, NULL);
-    arena_free(&p->a);
-    free(p);
-}
-
-void c2s_handle_register_iq(struct c2s *c, struct xml_node *iq, struct arena *a)
-{
-    const struct herald_config *cfg = &c->srv->cfg;
-    const char *type = xml_attr(iq, "type");
-    struct xml_node *q = xml_child(iq, NS_REGISTER, "query");
-    if (xml_attr(iq, "id") == NULL || type == NULL || q == NULL) {
-        register_reply(c, a, iq, "bad-request", NULL, NULL);
-        return;
-    }
-    if (!cfg->registration) {
-        register_reply(c, a, iq, "service-unavailable", NULL, NULL);
-        return;
-    }
-    if (strcmp(type, "get") == 0) {
-        /* XEP-0077 §3.1: the fields we need. */
-        struct xml_node *rq = xml_elem_new(a, NS_REGISTER, "query");
-        struct xml_node *ins = rq ? xml_add_child(a, rq, NS_REGISTER, "instructions") : NULL;
-        static const char instr[] = "Choose a user name and password for this server.";
-        if (ins == NULL || xml_add_text(a, ins, instr, sizeof(instr) - 1) ||
-            !xml_add_child(a, rq, NS_REGISTER, "username") ||
-            !xml_add_child(a, rq, NS_REGISTER, "password")) {
-            register_reply(c, a, iq, "internal-server-error", NULL, NULL);
-            return;
-        }
-        register_reply(c, a, iq, NULL, NULL, rq);
-        return;
-    }
-    if (strcmp(type, "set") != 0) {
-        register_reply(c, a, iq, "bad-request", NULL, NULL);
-        return;
-    }
-    const char *user = xml_child_text(q, NS_REGISTER, "username");
-    const char *pw = xml_child_text(q, NS_REGISTER, "password");
-    if (xml_child(q, NS_REGISTER, "remove")) {
-        /* Cancellation needs an authenticated stream (XEP-0077 §3.2). */
-        register_reply(c, a, iq, "not-authorized", NULL, NULL);
-        return;
-    }
-    if (user == NULL || pw == NULL || !*user || !*pw) {
-        register_reply(c, a, iq, "not-acceptable", "username and password are required", NULL);
-        return;
-    }
-    const char *bare;
-    if (accounts_bare_jid(a, cfg->domain, user, &bare)) {
-        register_reply(c, a, iq, "jid-malformed", "not a valid user name", NULL);
-        return;
-    }
-    struct store_txn *t;
-    enum herald_rc rc = store_begin(c->srv->store, &t);
-    if (rc == HERALD_OK) {
-        rc = accounts_set_password(t, bare, pw, strlen(pw), (uint32_t)cfg->scram_iterations,
-                                   ACCOUNTS_CREATE);
-        if (rc)
-            store_abort(&t);
-        else
-            rc = store_commit(&t);
-    }
-    if (rc == HERALD_ECONFLICT) {
-        register_reply(c, a, iq, "conflict", "that user name is taken", NULL);
-        return;
-    }
-    if (rc == HERALD_EINVAL) {
-        register_reply(c, a, iq, "not-acceptable", "that password is not allowed", NULL);
-        return;
-    }
-    struct register_pending *p = calloc(1, sizeof(*p));
-    struct arena *pa = p ? arena_new(0) : NULL;
-    if (rc == HERALD_OK && pa) {
-        p->c = c;
-        p->a = pa;
-        p->iq = xml_copy(pa, iq);
-        if (p->iq && store_on_commit(c->srv->store, register_committed_cb, p) == HERALD_OK) {
-            log_notice("[%s] registered account %s", conn_log_ctx(c->conn), bare);
-            return;
-        }
-    }
-    /* The account is written but we cannot promise when; tell the client to retry. */
-    arena_free(&pa);
-    free(p);
-    register_reply(c, a, iq, rc ? "internal-server-error" : "resource-constraint", NULL, NULL);
 }

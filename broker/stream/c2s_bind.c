@@ -13,6 +13,8 @@
 #include "herald/c2s.h"
 #include "herald/im.h"
 #include "herald/log.h"
+#include "herald/store.h"
+#include "herald/users.h"
 #include "stream_int.h"
 
 /* ---- the session's transport ---- */
@@ -113,6 +115,19 @@ void c2s_handle_bind_iq(struct c2s *c, struct xml_node *iq, struct arena *a)
         bind_reply_error(c, iq, a, "internal-server-error", NULL);
         return;
     }
+    struct store_txn *t;
+    enum herald_rc rc = c->anonymous ? HERALD_OK : store_read(srv->store, &t);
+    if (rc == HERALD_OK && !c->anonymous)
+        rc = users_exists(t, bare);
+    if (rc == HERALD_ENOTFOUND) {
+        /* Removed since it authenticated (XEP-0077 §3.2, `herald user del`). */
+        c2s_stream_error(c, "not-authorized", "the account was removed");
+        return;
+    }
+    if (rc) {
+        bind_reply_error(c, iq, a, "internal-server-error", NULL);
+        return;
+    }
     struct session *old = router_session_by_full(srv->router, full, strlen(full));
     if (old) {
         switch ((enum config_conflict)cfg->resource_conflict) {
@@ -140,12 +155,13 @@ void c2s_handle_bind_iq(struct c2s *c, struct xml_node *iq, struct arena *a)
         return;
     }
     struct session *s;
-    enum herald_rc rc = router_session_add(srv->router, &j, &c2s_session_ops, c, c->anonymous, &s);
+    rc = router_session_add(srv->router, &j, &c2s_session_ops, c, c->anonymous, &s);
     if (rc) {
         bind_reply_error(c, iq, a, rc == HERALD_ECONFLICT ? "conflict" : "internal-server-error",
                          NULL);
         return;
     }
+    s->encrypted = c->tls;
     c->session = s;
     c->state = C2S_BOUND;
     if (conn_set_deadline(c->conn, 0) != HERALD_OK) /* disarming cannot fail */
@@ -169,12 +185,10 @@ static void session_iq_cb(struct server *srv, struct stanza *st, struct xml_node
                           void *arg)
 {
     (void)payload, (void)arg;
-    if (st->type && strcmp(st->type, "set") == 0)
+    if (stanza_is_type(st, "set"))
         router_reply_result(srv, st, NULL);
-    else {
-        struct xmpp_error e = xmpp_error_of("bad-request");
-        router_reply_error(srv, st, &e);
-    }
+    else
+        router_reply_cond(srv, st, "bad-request");
 }
 
 enum herald_rc c2s_init(struct server *srv)

@@ -13,13 +13,12 @@
 #include "herald/stanza.h"
 #include "herald/xml_stream.h"
 
-#define NS_TLS      "urn:ietf:params:xml:ns:xmpp-tls"
-#define NS_SASL     "urn:ietf:params:xml:ns:xmpp-sasl"
-#define NS_BIND     "urn:ietf:params:xml:ns:xmpp-bind"
-#define NS_SESSION  "urn:ietf:params:xml:ns:xmpp-session"
-#define NS_STREAMS  "urn:ietf:params:xml:ns:xmpp-streams"
-#define NS_REGISTER "jabber:iq:register"
-#define NS_SASL_CB  "urn:xmpp:sasl-cb:0"
+#define NS_TLS     "urn:ietf:params:xml:ns:xmpp-tls"
+#define NS_SASL    "urn:ietf:params:xml:ns:xmpp-sasl"
+#define NS_BIND    "urn:ietf:params:xml:ns:xmpp-bind"
+#define NS_SESSION "urn:ietf:params:xml:ns:xmpp-session"
+#define NS_STREAMS "urn:ietf:params:xml:ns:xmpp-streams"
+#define NS_SASL_CB "urn:xmpp:sasl-cb:0"
 
 enum c2s_state {
     C2S_WAIT_HEADER, /* a (new) stream header is expected */
@@ -54,6 +53,8 @@ struct c2s {
 HERALD_MUST_CHECK enum herald_rc c2s_send(struct c2s *c, const char *data, size_t len);
 void c2s_overflow(struct c2s *c);
 void c2s_send_str(struct c2s *c, const char *s);
+/* Send what b holds (unless building it failed: logged), then buf_cleanup(b). */
+void c2s_send_buf(struct c2s *c, struct buf *b);
 void c2s_send_node(struct c2s *c, const struct xml_node *n);
 /* Send a stream error (RFC 6120 §4.9) and close. text may be NULL. */
 void c2s_stream_error(struct c2s *c, const char *condition, const char *text);
@@ -67,8 +68,6 @@ void c2s_resume(struct c2s *c);
 void c2s_handle_starttls(struct c2s *c);
 void c2s_handle_sasl(struct c2s *c, struct xml_node *el);
 void c2s_auth_cleanup(struct c2s *c);
-/* XEP-0077 before authentication (and for password changes after). */
-void c2s_handle_register_iq(struct c2s *c, struct xml_node *iq, struct arena *a);
 
 /* c2s_bind.c */
 void c2s_handle_bind_iq(struct c2s *c, struct xml_node *iq, struct arena *a);

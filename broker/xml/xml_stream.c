@@ -56,7 +56,7 @@ struct xml_stream {
     uint64_t fed;
     uint64_t boundary;
     uint64_t last_event; /* expat byte index after the last callback of any kind */
-    const char *rest; /* in expat's buffer: bytes after the last stanza, while suspended */
+    const char *rest;    /* in expat's buffer: bytes after the last stanza, while suspended */
     size_t rest_len;
     enum xml_stream_event queue[2];
     unsigned nqueue;
@@ -137,8 +137,8 @@ static enum herald_rc tb_flush_text(struct tree_builder *tb)
 }
 
 /* Returns the stream error to raise, or XML_SE_NONE. */
-static enum xml_stream_error tb_start(struct tree_builder *tb, const char *name,
-                                      const char **atts, const char **why)
+static enum xml_stream_error tb_start(struct tree_builder *tb, const char *name, const char **atts,
+                                      const char **why)
 {
     if (tb_flush_text(tb)) {
         *why = "out of memory";
@@ -289,8 +289,8 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
             stream_fail(s, XML_SE_INTERNAL, "out of memory");
             return;
         }
-        struct tree_builder hb = {.arena = s->header_arena, .max_depth = 1,
-                                  .max_attrs = s->lim.max_attrs};
+        struct tree_builder hb = {
+            .arena = s->header_arena, .max_depth = 1, .max_attrs = s->lim.max_attrs};
         buf_init(&hb.text, 1);
         e = tb_start(&hb, name, atts, &why);
         buf_cleanup(&hb.text);
@@ -652,8 +652,8 @@ size_t xml_stream_buffered(const struct xml_stream *s)
 
 void xml_stream_park(struct xml_stream *s)
 {
-    if (s->p == NULL || s->err || s->suspended || s->nqueue || s->restart_data ||
-        s->depth != 1 || s->fed != s->boundary || s->header == NULL)
+    if (s->p == NULL || s->err || s->suspended || s->nqueue || s->restart_data || s->depth != 1 ||
+        s->fed != s->boundary || s->header == NULL)
         return;
     parser_destroy(s);
     arena_free(&s->tb.arena);
@@ -770,7 +770,7 @@ static void XMLCALL frag_text(void *ud, const XML_Char *s, int len)
 }
 
 static void XMLCALL frag_restricted_doctype(void *ud, const XML_Char *n, const XML_Char *sys,
-                                           const XML_Char *pub, int internal)
+                                            const XML_Char *pub, int internal)
 {
     (void)n, (void)sys, (void)pub, (void)internal;
     frag_fail(ud);
@@ -786,8 +786,8 @@ static void XMLCALL frag_restricted_comment(void *ud, const XML_Char *d)
     frag_fail(ud);
 }
 
-enum herald_rc xml_parse_fragment(struct arena *a, const char *data, size_t len,
-                                  unsigned max_depth, struct xml_node **root)
+enum herald_rc xml_parse_fragment(struct arena *a, const char *data, size_t len, unsigned max_depth,
+                                  struct xml_node **root)
 {
     if (len > INT32_MAX)
         return HERALD_ELIMIT;

@@ -145,8 +145,7 @@ struct xml_node *xml_add_child(struct arena *a, struct xml_node *parent, const c
     return n;
 }
 
-enum herald_rc xml_add_text(struct arena *a, struct xml_node *parent, const char *text,
-                            size_t len)
+enum herald_rc xml_add_text(struct arena *a, struct xml_node *parent, const char *text, size_t len)
 {
     struct xml_node *t = arena_calloc(a, 1, sizeof(*t));
     if (t == NULL || (t->text = arena_strndup(a, text, len)) == NULL)

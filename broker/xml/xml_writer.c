@@ -26,7 +26,7 @@ static bool str_eq(const char *a, const char *b)
     return strcmp(a, b) == 0;
 }
 
-/* The namespace bound to prefix (NULL prefix = default) in scope; "" when unbound. */
+/* The namespace bound to prefix (NULL prefix = default) in scope; NULL when unbound. */
 static const char *scope_lookup(const struct ns_scope *s, const char *prefix)
 {
     for (; s; s = s->up)
@@ -158,8 +158,7 @@ enum herald_rc xml_write(struct buf *b, const struct xml_node *n, const char *co
     return b->err;
 }
 
-enum herald_rc xml_write_children(struct buf *b, const struct xml_node *n,
-                                  const char *context_ns)
+enum herald_rc xml_write_children(struct buf *b, const struct xml_node *n, const char *context_ns)
 {
     struct ns_scope root = {NULL, NULL, context_ns};
     struct ns_scope self = {&root, NULL, n->ns};

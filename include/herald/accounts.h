@@ -18,9 +18,8 @@ struct store_txn;
 HERALD_MUST_CHECK enum herald_rc accounts_bare_jid(struct arena *a, const char *domain,
                                                    const char *local, const char **bare);
 /* Prepare a password (OpaqueString). HERALD_EINVAL when it is empty or not allowed. */
-HERALD_MUST_CHECK enum herald_rc accounts_prep_password(struct arena *a, const char *pw,
-                                                        size_t len, const char **out,
-                                                        size_t *outlen);
+HERALD_MUST_CHECK enum herald_rc accounts_prep_password(struct arena *a, const char *pw, size_t len,
+                                                        const char **out, size_t *outlen);
 
 enum accounts_mode { ACCOUNTS_CREATE, ACCOUNTS_UPDATE, ACCOUNTS_UPSERT };
 /*
@@ -32,7 +31,11 @@ HERALD_MUST_CHECK enum herald_rc accounts_set_password(struct store_txn *t, cons
                                                        const char *password, size_t len,
                                                        uint32_t iterations,
                                                        enum accounts_mode mode);
-/* Delete the account and what belongs to it (roster, pending requests). */
+/*
+ * Delete the account's records: credentials, roster, roster version, pending requests
+ * (roster_forget). HERALD_ENOTFOUND if there is no such account. Contacts are not told
+ * and their rosters keep the account: on a running server im_account_delete() does both.
+ */
 HERALD_MUST_CHECK enum herald_rc accounts_delete(struct store_txn *t, const char *bare);
 
 #endif

@@ -15,7 +15,7 @@
 #include "herald/common.h"
 
 struct buf {
-    char *data;         /* NUL-terminated when len > 0 or after any append */
+    char *data; /* NUL-terminated when len > 0 or after any append */
     size_t len;
     size_t cap;
     size_t limit;       /* maximum len; 0 = no limit */
@@ -30,8 +30,7 @@ void buf_reset(struct buf *b);
 enum herald_rc buf_append(struct buf *b, const void *data, size_t len);
 enum herald_rc buf_append_str(struct buf *b, const char *s);
 enum herald_rc buf_append_byte(struct buf *b, uint8_t c);
-enum herald_rc buf_printf(struct buf *b, const char *fmt, ...)
-    HERALD_PRINTF(2, 3);
+enum herald_rc buf_printf(struct buf *b, const char *fmt, ...) HERALD_PRINTF(2, 3);
 enum herald_rc buf_vprintf(struct buf *b, const char *fmt, va_list ap) HERALD_PRINTF(2, 0);
 /* Big-endian fixed-width integers and a length-prefixed (u32) byte string. */
 enum herald_rc buf_append_u16be(struct buf *b, uint16_t v);
@@ -44,8 +43,7 @@ enum herald_rc buf_append_lstr(struct buf *b, const void *s, size_t len);
  * survive attribute-value normalisation.
  */
 enum herald_rc buf_append_xml_escaped(struct buf *b, const char *s, size_t len);
-enum herald_rc buf_append_xml_attr_escaped(struct buf *b, const char *s,
-                                                             size_t len);
+enum herald_rc buf_append_xml_attr_escaped(struct buf *b, const char *s, size_t len);
 
 /* Take the heap block (caller frees with free()); the buffer becomes empty. */
 char *buf_steal(struct buf *b, size_t *len);

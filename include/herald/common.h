@@ -49,10 +49,10 @@ HERALD_NORETURN void herald_assert_fail(const char *expr, const char *file, int 
 /* Allocation categories for accounting (stats, memory limits). */
 enum herald_mem_cat {
     HERALD_MEM_MISC = 0,
-    HERALD_MEM_CONN,    /* connection and session structures */
-    HERALD_MEM_XML,     /* parsers and stanza arenas */
-    HERALD_MEM_OUTPUT,  /* shared notification bodies (refbufs) */
-    HERALD_MEM_PUBSUB,  /* in-memory pubsub indexes */
+    HERALD_MEM_CONN,   /* connection and session structures */
+    HERALD_MEM_XML,    /* parsers and stanza arenas */
+    HERALD_MEM_OUTPUT, /* shared notification bodies (refbufs) */
+    HERALD_MEM_PUBSUB, /* in-memory pubsub indexes */
     HERALD_MEM_CAT_MAX,
 };
 

@@ -92,6 +92,13 @@ HERALD_MUST_CHECK enum herald_rc config_reload_into(struct herald_config *dst,
 /* Write every setting with its documentation and default, in herald.conf syntax. */
 void config_write_template(FILE *out);
 
+/*
+ * The store's folder, "<data_dir>/db", into out: the server and `herald user` must open
+ * the same one. HERALD_ELIMIT when it does not fit in len bytes.
+ */
+HERALD_MUST_CHECK enum herald_rc config_store_dir(const struct herald_config *cfg, char *out,
+                                                  size_t len);
+
 /* True if bare JID `jid` is listed in cfg->admins. */
 bool config_is_admin(const struct herald_config *cfg, const char *bare_jid);
 

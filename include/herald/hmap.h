@@ -20,8 +20,8 @@ struct hmap_entry {
 
 struct hmap {
     struct hmap_entry *slots;
-    size_t cap; /* power of two, or 0 */
-    size_t len; /* live entries */
+    size_t cap;  /* power of two, or 0 */
+    size_t len;  /* live entries */
     size_t used; /* live + tombstones */
     uint64_t k0, k1;
     enum herald_mem_cat cat;
@@ -31,8 +31,8 @@ void hmap_init(struct hmap *m, enum herald_mem_cat cat);
 void hmap_cleanup(struct hmap *m);
 void *hmap_get(const struct hmap *m, const char *key, size_t klen);
 /* Insert or replace. *old (may be NULL) receives the replaced value or NULL. */
-HERALD_MUST_CHECK enum herald_rc hmap_put(struct hmap *m, const char *key, size_t klen,
-                                          void *value, void **old);
+HERALD_MUST_CHECK enum herald_rc hmap_put(struct hmap *m, const char *key, size_t klen, void *value,
+                                          void **old);
 /* Remove; returns the value or NULL if absent. */
 void *hmap_del(struct hmap *m, const char *key, size_t klen);
 size_t hmap_len(const struct hmap *m);

@@ -32,6 +32,15 @@ void im_presence_inbound(struct server *srv, struct stanza *st);
  * closed connections are reaped: what this sends goes out with the next loop turn. */
 void im_session_bound(struct server *srv, struct session *s);
 void im_session_ending(struct server *srv, struct session *s);
+/*
+ * Delete the registered account `bare` as RFC 6121 wants it gone (XEP-0077 §3.2): each
+ * contact hears what removing it from the account's roster would tell it (§2.5.2: the
+ * contacts' rosters change and are pushed), and the account's records go
+ * (accounts_delete), all in one request transaction: on failure nothing is written and
+ * nobody is told. What it sends goes out after the turn's commit. The account's
+ * sessions are left to the caller. HERALD_ENOTFOUND when there is no such account.
+ */
+HERALD_MUST_CHECK enum herald_rc im_account_delete(struct server *srv, const char *bare);
 /* Does a registered or connected account exist for this bare JID? */
 bool im_account_exists(struct server *srv, const char *bare);
 /* The subscription state between an account and a contact (for access decisions:

@@ -37,17 +37,16 @@ HERALD_MUST_CHECK enum herald_rc pubsub_store_node_put(struct store_txn *t, cons
                                                        int64_t created_us, const char *creator);
 /* Fills cfg (caller cleans up) and *creator (heap, caller frees). */
 HERALD_MUST_CHECK enum herald_rc pubsub_store_node_get(struct store_txn *t, const char *svc,
-                                                       const char *node,
-                                                       struct pubsub_config *cfg,
+                                                       const char *node, struct pubsub_config *cfg,
                                                        int64_t *created_us, char **creator);
 /* The node and everything that belongs to it. */
 HERALD_MUST_CHECK enum herald_rc pubsub_store_node_delete(struct store_txn *t, const char *svc,
                                                           const char *node);
-/* Calls fn for each NodeID of the service in order; fn returns false to stop. */
-HERALD_MUST_CHECK enum herald_rc pubsub_store_nodes_each(struct store_txn *t, const char *svc,
-                                                         bool (*fn)(void *arg, const char *name,
-                                                                    size_t len),
-                                                         void *arg);
+/* Calls fn for each NodeID of the service in order, from the first one after `after` (NULL:
+ * from the first); fn returns false to stop. */
+HERALD_MUST_CHECK enum herald_rc
+pubsub_store_nodes_each(struct store_txn *t, const char *svc, const char *after,
+                        bool (*fn)(void *arg, const char *name, size_t len), void *arg);
 
 /* ---- items ---- */
 /* Store an item at `seq` and index it by id (the caller removed any older item with the
@@ -68,9 +67,10 @@ HERALD_MUST_CHECK enum herald_rc pubsub_store_item_del(struct store_txn *t, cons
  * begins from; otherwise the walk starts just past that sequence number (for paging).
  * fn returns false to stop.
  */
-HERALD_MUST_CHECK enum herald_rc pubsub_store_items_each(
-    struct store_txn *t, const char *svc, const char *node, bool newest_first, uint64_t from_seq,
-    bool (*fn)(void *arg, const struct pubsub_store_item *it), void *arg);
+HERALD_MUST_CHECK enum herald_rc
+pubsub_store_items_each(struct store_txn *t, const char *svc, const char *node, bool newest_first,
+                        uint64_t from_seq,
+                        bool (*fn)(void *arg, const struct pubsub_store_item *it), void *arg);
 /* Number of items and the highest sequence number (0 when empty). */
 HERALD_MUST_CHECK enum herald_rc pubsub_store_items_stats(struct store_txn *t, const char *svc,
                                                           const char *node, uint64_t *count,
@@ -87,11 +87,11 @@ HERALD_MUST_CHECK enum herald_rc pubsub_store_sub_put(struct store_txn *t, const
 HERALD_MUST_CHECK enum herald_rc pubsub_store_sub_del(struct store_txn *t, const char *svc,
                                                       const char *node, const char *jid,
                                                       const char *subid);
-HERALD_MUST_CHECK enum herald_rc pubsub_store_subs_each(
-    struct store_txn *t, const char *svc, const char *node,
-    bool (*fn)(void *arg, const char *jid, const char *subid, uint8_t state,
-               const struct pubsub_subopts *opts),
-    void *arg);
+HERALD_MUST_CHECK enum herald_rc
+pubsub_store_subs_each(struct store_txn *t, const char *svc, const char *node,
+                       bool (*fn)(void *arg, const char *jid, const char *subid, uint8_t state,
+                                  const struct pubsub_subopts *opts),
+                       void *arg);
 /* Subscriptions of a bare JID and of its full JIDs on one service, across nodes. */
 HERALD_MUST_CHECK enum herald_rc pubsub_store_subs_of_jid(
     struct store_txn *t, const char *svc, const char *bare,
@@ -102,16 +102,11 @@ HERALD_MUST_CHECK enum herald_rc pubsub_store_subs_of_jid(
 HERALD_MUST_CHECK enum herald_rc pubsub_store_aff_put(struct store_txn *t, const char *svc,
                                                       const char *node, const char *jid,
                                                       uint8_t aff);
-HERALD_MUST_CHECK enum herald_rc pubsub_store_affs_each(struct store_txn *t, const char *svc,
-                                                        const char *node,
-                                                        bool (*fn)(void *arg, const char *jid,
-                                                                   uint8_t aff),
-                                                        void *arg);
-HERALD_MUST_CHECK enum herald_rc pubsub_store_affs_of_jid(struct store_txn *t, const char *svc,
-                                                          const char *bare,
-                                                          bool (*fn)(void *arg,
-                                                                     const char *node,
-                                                                     uint8_t aff),
-                                                          void *arg);
+HERALD_MUST_CHECK enum herald_rc
+pubsub_store_affs_each(struct store_txn *t, const char *svc, const char *node,
+                       bool (*fn)(void *arg, const char *jid, uint8_t aff), void *arg);
+HERALD_MUST_CHECK enum herald_rc
+pubsub_store_affs_of_jid(struct store_txn *t, const char *svc, const char *bare,
+                         bool (*fn)(void *arg, const char *node, uint8_t aff), void *arg);
 
 #endif

@@ -30,8 +30,7 @@ struct session_ops {
      * over its limit: the transport is then already closing it (slow consumer). */
     enum herald_rc (*send)(struct session *s, const char *data, size_t len);
     /* Queue a shared prefix (may be NULL) and a shared body, by reference. */
-    enum herald_rc (*send_shared)(struct session *s, struct refbuf *prefix,
-                                  struct refbuf *body);
+    enum herald_rc (*send_shared)(struct session *s, struct refbuf *prefix, struct refbuf *body);
     /* End the session's stream, with a stream error condition or NULL for a plain close. */
     void (*close)(struct session *s, const char *condition, const char *text);
 };
@@ -50,13 +49,17 @@ struct session {
     void *owner;
     struct session *next_res; /* next resource of the same account */
     bool anonymous;
+    bool encrypted; /* the stream is TLS-protected (set by the stream layer at bind) */
+    /* Its account is being removed (XEP-0077 §3.2): nothing it sends is handled, it does
+     * not keep the account in existence, and its stream ends once the removal commits. */
+    bool ending;
     /* Presence state (RFC 6121 §4), kept by broker/im. */
-    bool available;   /* initial presence sent, no unavailable since */
-    bool interested;  /* requested the roster (RFC 6121 §2.1.5) */
+    bool available;  /* initial presence sent, no unavailable since */
+    bool interested; /* requested the roster (RFC 6121 §2.1.5) */
     int priority;
-    char *presence;   /* last broadcast presence, serialised without 'to' (heap) */
-    void *im;         /* broker/im private state */
-    void *pep;        /* broker/pep private state (entity capabilities) */
+    char *presence; /* last broadcast presence, serialised without 'to' (heap) */
+    void *im;       /* broker/im private state */
+    void *pep;      /* broker/pep private state (entity capabilities) */
 };
 
 HERALD_MUST_CHECK struct router *router_new(struct server *srv);
@@ -75,8 +78,7 @@ struct session *router_session_by_full(struct router *r, const char *full, size_
 struct session *router_sessions_of(struct router *r, const char *bare, size_t len);
 size_t router_session_count(const struct router *r);
 /* Visit every session (for shutdown); the callback must not remove sessions. */
-void router_foreach_session(struct router *r, void (*fn)(struct session *s, void *arg),
-                            void *arg);
+void router_foreach_session(struct router *r, void (*fn)(struct session *s, void *arg), void *arg);
 
 /* ---- services and handlers ---- */
 
@@ -95,8 +97,8 @@ enum router_iq_target {
 };
 /* Handle iqs whose payload is {ns}name (name NULL: any element of ns). */
 HERALD_MUST_CHECK enum herald_rc router_add_iq(struct router *r, enum router_iq_target target,
-                                               const char *ns, const char *name,
-                                               router_iq_fn fn, void *arg);
+                                               const char *ns, const char *name, router_iq_fn fn,
+                                               void *arg);
 /* Features and identities answered by disco#info on the server's domain. */
 HERALD_MUST_CHECK enum herald_rc router_add_server_feature(struct router *r, const char *var);
 size_t router_server_features(const struct router *r, const char *const **vars);
@@ -114,6 +116,8 @@ void router_send(struct server *srv, struct xml_node *stanza);
 enum herald_rc router_send_to_session(struct session *s, const struct xml_node *n);
 /* Reply with an error to `st`, from the entity it was addressed to. */
 void router_reply_error(struct server *srv, const struct stanza *st, const struct xmpp_error *e);
+/* The same with the RFC's usual type for `cond` and no text (xmpp_error_of). */
+void router_reply_cond(struct server *srv, const struct stanza *st, const char *cond);
 /* Reply with an iq result (payload may be NULL) from the entity addressed. */
 void router_reply_result(struct server *srv, const struct stanza *st, struct xml_node *payload);
 

@@ -22,7 +22,7 @@ struct server {
     const char *config_path;  /* NULL when started without -c */
     char **overrides;         /* -o name=value, re-applied on SIGHUP (borrowed from argv) */
     size_t noverrides;
-    void *priv;               /* server.c's own state */
+    void *priv; /* server.c's own state */
     struct store *store;
     struct router *router;
     struct net *net;

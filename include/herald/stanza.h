@@ -34,18 +34,23 @@ struct stanza {
     const char *from_str; /* canonical full form of from */
 };
 
-enum xmpp_error_type { XMPP_ERROR_AUTH, XMPP_ERROR_CANCEL, XMPP_ERROR_CONTINUE,
-                       XMPP_ERROR_MODIFY, XMPP_ERROR_WAIT };
+enum xmpp_error_type {
+    XMPP_ERROR_AUTH,
+    XMPP_ERROR_CANCEL,
+    XMPP_ERROR_CONTINUE,
+    XMPP_ERROR_MODIFY,
+    XMPP_ERROR_WAIT
+};
 
 struct xmpp_error {
-    const char *condition;     /* RFC 6120 §8.3.3 element name, e.g. "item-not-found" */
+    const char *condition; /* RFC 6120 §8.3.3 element name, e.g. "item-not-found" */
     enum xmpp_error_type type;
-    const char *text;          /* optional human-readable text */
-    const char *app_ns;        /* optional application condition, e.g. pubsub#errors */
+    const char *text;   /* optional human-readable text */
+    const char *app_ns; /* optional application condition, e.g. pubsub#errors */
     const char *app_name;
-    const char *app_attr;      /* optional attribute on it, e.g. "feature" */
+    const char *app_attr; /* optional attribute on it, e.g. "feature" */
     const char *app_attr_value;
-    const char *redirect;      /* text of <gone/> or <redirect/>: the new address */
+    const char *redirect; /* text of <gone/> or <redirect/>: the new address */
 };
 
 /* An error with the RFC's usual type for that condition. */
@@ -68,10 +73,17 @@ HERALD_MUST_CHECK enum herald_rc stanza_parse(struct arena *a, struct xml_node *
  * <error/> child. NULL on arena exhaustion.
  */
 HERALD_MUST_CHECK struct xml_node *stanza_error_reply(struct arena *a, const struct stanza *st,
-                                                      const char *from,
-                                                      const struct xmpp_error *e);
+                                                      const char *from, const struct xmpp_error *e);
 /* The <error/> element alone (for use inside other replies). */
 HERALD_MUST_CHECK struct xml_node *stanza_error_elem(struct arena *a, const struct xmpp_error *e);
+
+/* Is the stanza's type attribute `type`? False when it has none. */
+bool stanza_is_type(const struct stanza *st, const char *type);
+/*
+ * The address that answers `st`: its 'to', or the sender's bare JID when it had none (the
+ * sender's own account, RFC 6120 §10.3). In st->arena; NULL on arena exhaustion.
+ */
+const char *stanza_reply_from(const struct stanza *st);
 
 /* An iq result to `st` from `from`, with optional payload (linked, not copied). */
 HERALD_MUST_CHECK struct xml_node *stanza_iq_result(struct arena *a, const struct stanza *st,

@@ -31,20 +31,20 @@ struct store_txn;
 struct store_cursor;
 
 enum store_db {
-    STORE_DB_META = 0,   /* "schema" -> u32 version */
-    STORE_DB_USERS,      /* bare JID -> credentials record */
-    STORE_DB_ROSTER,     /* owner \0 contact -> roster item record */
-    STORE_DB_ROSTER_VER, /* owner -> u64 roster version */
-    STORE_DB_PENDING,    /* owner \0 from -> pending inbound subscription request */
-    STORE_DB_NODES,      /* service \0 node -> node record */
-    STORE_DB_ITEMS,      /* service \0 node \0 seq(u64 BE) -> item record */
-    STORE_DB_ITEM_IDS,   /* service \0 node \0 item-id -> seq (u64 BE) */
-    STORE_DB_SUBS,       /* service \0 node \0 jid \0 subid -> subscription record */
+    STORE_DB_META = 0,    /* "schema" -> u32 version */
+    STORE_DB_USERS,       /* bare JID -> credentials record */
+    STORE_DB_ROSTER,      /* owner \0 contact -> roster item record */
+    STORE_DB_ROSTER_VER,  /* owner -> u64 roster version */
+    STORE_DB_PENDING,     /* owner \0 from -> pending inbound subscription request */
+    STORE_DB_NODES,       /* service \0 node -> node record */
+    STORE_DB_ITEMS,       /* service \0 node \0 seq(u64 BE) -> item record */
+    STORE_DB_ITEM_IDS,    /* service \0 node \0 item-id -> seq (u64 BE) */
+    STORE_DB_SUBS,        /* service \0 node \0 jid \0 subid -> subscription record */
     STORE_DB_SUBS_BY_JID, /* jid \0 service \0 node \0 subid -> empty (reverse index) */
-    STORE_DB_AFFS,       /* service \0 node \0 jid -> affiliation record */
+    STORE_DB_AFFS,        /* service \0 node \0 jid -> affiliation record */
     STORE_DB_AFFS_BY_JID, /* jid \0 service \0 node -> affiliation record (reverse index) */
-    STORE_DB_FEEDS,      /* feed URL -> fetch state */
-    STORE_DB_SEEN,       /* feed \0 entry key -> content hash */
+    STORE_DB_FEEDS,       /* feed URL -> fetch state */
+    STORE_DB_SEEN,        /* feed \0 entry key -> content hash */
     STORE_DB_MAX
 };
 
@@ -89,8 +89,7 @@ HERALD_MUST_CHECK enum herald_rc store_del(struct store_txn *t, enum store_db db
                                            size_t klen);
 /* Delete every key starting with prefix; *count (may be NULL) receives how many. */
 HERALD_MUST_CHECK enum herald_rc store_del_prefix(struct store_txn *t, enum store_db db,
-                                                  const void *prefix, size_t plen,
-                                                  uint64_t *count);
+                                                  const void *prefix, size_t plen, uint64_t *count);
 /* Number of keys starting with prefix (walks them). */
 HERALD_MUST_CHECK enum herald_rc store_count_prefix(struct store_txn *t, enum store_db db,
                                                     const void *prefix, size_t plen,

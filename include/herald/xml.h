@@ -85,8 +85,8 @@ HERALD_MUST_CHECK struct xml_node *xml_add_child(struct arena *a, struct xml_nod
 HERALD_MUST_CHECK enum herald_rc xml_add_text(struct arena *a, struct xml_node *parent,
                                               const char *text, size_t len);
 /* Add or replace an attribute in no namespace (value copied); value NULL removes it. */
-HERALD_MUST_CHECK enum herald_rc xml_set_attr(struct arena *a, struct xml_node *n,
-                                              const char *name, const char *value);
+HERALD_MUST_CHECK enum herald_rc xml_set_attr(struct arena *a, struct xml_node *n, const char *name,
+                                              const char *value);
 /* Add an attribute in a namespace (e.g. XML_NS_XML "lang"). */
 HERALD_MUST_CHECK enum herald_rc xml_set_attr_ns(struct arena *a, struct xml_node *n,
                                                  const char *ns, const char *prefix,
@@ -118,8 +118,7 @@ HERALD_MUST_CHECK enum herald_rc xml_write_children(struct buf *b, const struct 
  * arena `a`. The same restrictions as the stream apply (no DTD, PI, comment), `max_depth`
  * bounds nesting. Returns HERALD_EPROTO for malformed or restricted input.
  */
-HERALD_MUST_CHECK enum herald_rc xml_parse_fragment(struct arena *a, const char *data,
-                                                    size_t len, unsigned max_depth,
-                                                    struct xml_node **root);
+HERALD_MUST_CHECK enum herald_rc xml_parse_fragment(struct arena *a, const char *data, size_t len,
+                                                    unsigned max_depth, struct xml_node **root);
 
 #endif

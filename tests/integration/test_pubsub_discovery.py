@@ -12,6 +12,7 @@ from pubsub_common import (A, B, C, PS, USERS, NS_DISCO_INFO, NS_DISCO_ITEMS, NS
                            subscription_of)
 
 PUBSUB = 'http://jabber.org/protocol/pubsub'
+NS_RSM = 'http://jabber.org/protocol/rsm'
 DATETIME = re.compile(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$')
 
 
@@ -48,44 +49,61 @@ def meta_form(r):
 
 
 # ------------------------------------------------------------------ §5.1
+# The features of §11 this broker implements, besides the two its default configuration
+# decides (test_default_dependent_features).
+IMPLEMENTED = ['', 'auto-create', 'config-node', 'create-and-configure', 'create-nodes',
+               'delete-items', 'delete-nodes', 'get-pending', 'instant-nodes', 'item-ids',
+               'manage-subscriptions', 'member-affiliation', 'meta-data', 'modify-affiliations',
+               'multi-items', 'multi-subscribe', 'outcast-affiliation', 'persistent-items',
+               'presence-notifications', 'publish', 'publish-node-full',
+               'publish-only-affiliation', 'publish-options', 'publisher-affiliation',
+               'purge-nodes', 'retract-items', 'retrieve-affiliations', 'retrieve-default',
+               'retrieve-default-sub', 'retrieve-items', 'retrieve-subscriptions', 'rsm',
+               'subscribe', 'subscription-notifications', 'subscription-options']
+
+
+def default_config(c):
+    r = ok(request(c, 'get', el(O('default')), ns=NS_OWNER))
+    return form_values(r.find('%s/%s/%s' % (O('pubsub'), O('default'), X('x'))))
+
+
 def test_service_identity_and_features():
-    """XEP-0060 §5.1: the service answers disco#info with identity pubsub/service and its
-    features, each once: the ones this broker implements (§11), including
-    pubsub#rsm (§6.5.4), multi-subscribe (§6.1.6), subscription-options (§6.3.1),
-    retrieve-default-sub (§6.4) and presence-notifications (§13.6)."""
+    """XEP-0060 §5.1 and §11: the service answers disco#info with identity pubsub/service
+    and exactly the features it implements, each once: among them pubsub#rsm (§6.5.4),
+    multi-subscribe (§6.1.6), multi-items and publish-node-full (§7.1.2.4),
+    subscription-options (§6.3.1), retrieve-default-sub (§6.4), presence-notifications
+    (§13.6), XEP-0050 commands (§8.7) and XEP-0131 SHIM (§13.16); and none it does not (no
+    collections, leased-subscription, auto-subscribe, filtered-notifications)."""
     with harness.Broker(users=USERS) as b:
         c = b.client(A)
         r = disco_info(c)
         assert identities(r) == [('pubsub', 'service')], show(r)
         fs = features(r)
         assert len(fs) == len(set(fs)), 'duplicate features: %r' % fs
-        want = ['', 'access-open', 'access-presence', 'access-roster', 'access-authorize',
-                'access-whitelist', 'auto-create', 'create-nodes', 'delete-items',
-                'instant-nodes', 'item-ids', 'meta-data', 'multi-subscribe',
-                'persistent-items', 'presence-notifications', 'publish', 'publish-options',
-                'retract-items', 'retrieve-affiliations', 'retrieve-default-sub',
-                'retrieve-items', 'retrieve-subscriptions', 'rsm', 'subscribe',
-                'subscription-options']
-        for f in want:
-            var = PUBSUB + ('#' + f if f else '')
-            assert var in fs, '%s missing from %r' % (var, fs)
-        assert NS_SHIM in fs, fs          # XEP-0131 §3.1 (SubID headers, XEP-0060 §13.16)
+        want = {PUBSUB + ('#' + f if f else '') for f in IMPLEMENTED}
+        want |= {'http://jabber.org/protocol/commands', NS_SHIM, NS_DISCO_INFO, NS_DISCO_ITEMS}
+        decided = {f for f in fs if f.startswith(PUBSUB + '#access-')
+                   or f == PUBSUB + '#last-published'}
+        assert set(fs) - decided == want, (sorted(set(fs) - decided - want),
+                                           sorted(want - set(fs)))
         c.close()
 
 
-def test_last_published_feature_matches_the_default():
-    """XEP-0060 §4.3 and §11: "last-published" means the default send_last_published_item
-    is on_sub_and_presence; it is advertised exactly when the default node configuration
-    (§8.3) says so."""
+def test_default_dependent_features():
+    """XEP-0060 §11 (and §15's registry): "access-X" means "the default access model is X"
+    (§4.5), so exactly one is advertised, the one of the default node configuration (§8.3);
+    "last-published" means the default send_last_published_item is on_sub_and_presence
+    (§6.1.7), and is advertised exactly then."""
     with harness.Broker(users=USERS) as b:
         c = b.client(A)
         fs = features(disco_info(c))
-        r = ok(request(c, 'get', el(O('default')), ns=NS_OWNER))
-        x = r.find('%s/%s/%s' % (O('pubsub'), O('default'), X('x')))
-        default = form_values(x).get('pubsub#send_last_published_item', [None])[0]
-        assert default is not None, show(r)
-        assert (PUBSUB + '#last-published' in fs) == (default == 'on_sub_and_presence'), \
-            (default, fs)
+        default = default_config(c)
+        access = [f for f in fs if f.startswith(PUBSUB + '#access-')]
+        assert access == [PUBSUB + '#access-' + default['pubsub#access_model'][0]], (access,
+                                                                                    default)
+        last = default.get('pubsub#send_last_published_item', [None])[0]
+        assert last is not None, default
+        assert (PUBSUB + '#last-published' in fs) == (last == 'on_sub_and_presence'), (last, fs)
         c.close()
 
 
@@ -113,6 +131,48 @@ def test_discover_nodes():
         got = disco_item_list(disco_items(b.client(B)))
         assert sorted(got, key=lambda i: i['node']) == [
             {'jid': PS, 'node': 'blog'}, {'jid': PS, 'node': 'news'}], got
+        c.close()
+
+
+def test_discover_nodes_in_pages():
+    """XEP-0060 §5.2 leaves large node lists to XEP-0030's advice, XEP-0059: <max/> and
+    <after/> page through the nodes in a stable order, each page with <first index/>,
+    <last/> and <count/> (§2.2); <max>0</max> gives the count alone (§2.5); a page past the
+    end is empty (§2.4). Every node is seen exactly once."""
+    with harness.Broker(users=USERS) as b:
+        c = b.client(A)
+        names = ['n%d' % i for i in range(5)]
+        for n in names:
+            create(c, n)
+
+        def page(**rsm):
+            s = el(qn(NS_RSM, 'set'))
+            for k, v in rsm.items():
+                s.append(el(qn(NS_RSM, k), text=str(v)))
+            r = c.iq(el('iq', {'type': 'get', 'to': PS},
+                        el(qn(NS_DISCO_ITEMS, 'query'), None, s)))
+            q = ok(r).find(qn(NS_DISCO_ITEMS, 'query'))
+            got = [i.get('node') for i in q.findall(qn(NS_DISCO_ITEMS, 'item'))]
+            st = q.find(qn(NS_RSM, 'set'))
+            assert st is not None, show(r)
+            first = st.find(qn(NS_RSM, 'first'))
+            return got, (first.text if first is not None else None,
+                         first.get('index') if first is not None else None,
+                         st.findtext(qn(NS_RSM, 'last')), st.findtext(qn(NS_RSM, 'count')))
+
+        seen, after, index = [], None, 0
+        while True:
+            got, (first, idx, last, count) = page(max=2, **({'after': after} if after else {}))
+            assert count == '5', count
+            if not got:
+                assert (first, last) == (None, None)
+                break
+            assert (first, last, idx) == (got[0], got[-1], str(index)), (got, first, idx, last)
+            seen += got
+            index += len(got)
+            after = last
+        assert sorted(seen) == names and len(seen) == len(set(seen)), seen
+        assert page(max=0) == ([], (None, None, None, '5'))
         c.close()
 
 
@@ -164,6 +224,42 @@ def test_node_metadata_lists_publishers():
         m = meta_form(disco_info(c, 'news'))
         assert m['pubsub#publisher'] == [B], m
         assert m['pubsub#owner'] == [A], m
+        c.close()
+
+
+def test_node_metadata_lists_every_owner_and_publisher():
+    """XEP-0060 §5.4: the meta-data SHOULD include the automatic information "such as ...
+    a list of publishers": every owner and publisher is listed, however many (no cut at
+    some count)."""
+    with harness.Broker(users=USERS) as b:
+        c = b.client(A)
+        create(c, 'news')
+        owners = ['owner%02d@example.org' % i for i in range(70)]
+        publishers = ['pub%02d@example.org' % i for i in range(70)]
+        entries = [el(O('affiliation'), {'jid': j, 'affiliation': 'owner'}) for j in owners]
+        entries += [el(O('affiliation'), {'jid': j, 'affiliation': 'publisher'})
+                    for j in publishers]
+        ok(request(c, 'set', el(O('affiliations'), {'node': 'news'}, *entries), ns=NS_OWNER))
+        m = meta_form(disco_info(c, 'news'))
+        assert sorted(m['pubsub#owner']) == sorted(owners + [A]), m['pubsub#owner']
+        assert sorted(m['pubsub#publisher']) == sorted(publishers), m['pubsub#publisher']
+        c.close()
+
+
+def test_well_known_disco_nodes_are_no_pubsub_nodes():
+    """XEP-0131 §3.2 and XEP-0050 §2.2: the service answers disco at the well-known nodes
+    'http://jabber.org/protocol/shim' and 'http://jabber.org/protocol/commands'; a pubsub node
+    of such a name could never be discovered, so creating one (§8.1) is a <conflict/> and
+    the SHIM discovery keeps working."""
+    with harness.Broker(users=USERS) as b:
+        c = b.client(A)
+        for name in (NS_SHIM, 'http://jabber.org/protocol/commands',
+                     PUBSUB + '#get-pending'):
+            err(create(c, name, check=False), 'cancel', 'conflict')
+            r = publish(c, name, 'x')
+            err(r, 'cancel', 'conflict')
+        assert NS_SHIM + '#SubID' in features(disco_info(c, NS_SHIM))
+        assert disco_item_list(disco_items(c)) == []
         c.close()
 
 

@@ -131,6 +131,54 @@ def test_rsm_paging_forwards_and_backwards():
         a.close()
 
 
+def test_large_items_are_paged_not_refused():
+    """XEP-0060 §6.5.4: "the service SHOULD return some of the items and note that the list
+    of items has been truncated by including a XEP-0059 notation": when the items asked for
+    would make a stanza larger than the service's stanza limit (a peer with the same limit
+    could not read it), the answer holds as many as fit, with <first/>, <last/> and
+    <count/>, and paging with <after/> (or <before/> from the newest, for max_items) reaches
+    every item exactly once."""
+    big = 'x' * 2500
+    with harness.Broker(users=USERS, overrides={'max_stanza_size': 10000,
+                                                'max_xml_token': 10000}) as b:
+        a = b.client(A)
+        create(a, 'big')
+        for i in IDS:
+            ok(publish(a, 'big', i, payload=el(qn('urn:example:big', 'blob'), text=big)))
+        r = items(a, 'big')
+        first = item_ids(r)
+        assert 1 <= len(first) < len(IDS) and first == IDS[:len(first)], show(r)
+        s = rsm_of(r)
+        assert s == {'first': IDS[0], 'index': '0', 'last': first[-1], 'count': '10'}, s
+        seen, after = list(first), first[-1]
+        while len(seen) < len(IDS):
+            page = item_ids(items(a, 'big', rsm={'max': 10, 'after': after}))
+            assert page, seen
+            seen += page
+            after = page[-1]
+        assert seen == IDS, seen
+        # The N most recent (§6.5.7), cut short the same way, from the newest end.
+        r = items(a, 'big', max_items=10)
+        newest = item_ids(r)
+        assert 1 <= len(newest) < 10 and newest == IDS[-len(newest):], show(r)
+        s = rsm_of(r)
+        assert s['first'] == newest[0] and s['last'] == IDS[-1] and s['count'] == '10', s
+        assert s['index'] == str(10 - len(newest)), s
+        a.close()
+
+
+def test_particular_items_are_bounded():
+    """XEP-0060 §6.5.8 ("implementations MUST allow multiple items to be specified"): up
+    to 1000 ItemIDs per request are answered; more is a <policy-violation/>, so that one
+    stanza costs bounded work."""
+    with harness.Broker(users=USERS) as b:
+        a = node_with_items(b)
+        ids = ['i%02d' % (n % 10) for n in range(1000)]
+        assert item_ids(items(a, 'news', ids=ids)) == ids
+        err(items(a, 'news', ids=ids + ['i00']), 'modify', 'policy-violation')
+        a.close()
+
+
 def test_rsm_index_and_item_count():
     """XEP-0059 §2.4 (<index/>: the page starting there; first@index echoes it; an index
     past the end is an empty page) and §2.5 (<max>0</max>: only the count)."""

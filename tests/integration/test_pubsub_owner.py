@@ -224,6 +224,26 @@ def test_create_with_bad_configuration_is_not_acceptable():
         a.close()
 
 
+def test_unsupported_access_model():
+    """XEP-0060 §8.1.2: an access model the service does not support is <not-acceptable/>
+    with the pubsub condition <unsupported-access-model/>, at creation and at
+    configuration (§8.2.5.2); the node is not created, or keeps its model."""
+    with harness.Broker(users=USERS) as b:
+        a = b.client(A)
+        r = create(a, 'club', {'pubsub#access_model': 'bogus'}, check=False)
+        err(r, 'modify', 'not-acceptable', 'unsupported-access-model')
+        err(owner(a, 'get', el(O('configure'), {'node': 'club'})), 'cancel', 'item-not-found')
+        create(a, 'club')
+        r = owner(a, 'set', el(O('configure'), {'node': 'club'},
+                                form(FT_NODE_CONFIG, cfg_fields(access_model='bogus'))))
+        err(r, 'modify', 'not-acceptable', 'unsupported-access-model')
+        assert config_of(a, 'club')['pubsub#access_model'] == ['open']
+        # Other refused values carry no such condition.
+        r = create(a, 'other', {'pubsub#max_items': 'many'}, check=False)
+        err(r, 'modify', 'not-acceptable')
+        a.close()
+
+
 # ------------------------------------------------------------------ §8.2 configure
 def test_configure_form():
     """XEP-0060 §8.2.2: the owner gets a node_config form with the current values."""
@@ -879,6 +899,26 @@ def test_affiliation_outcast_removes_subscriptions():
         err(subscribe(bob, 'news'), 'auth', 'forbidden')
         err(items(bob, 'news'), 'auth', 'forbidden')
         assert affs(a, 'news') == {A: 'owner', B: 'outcast'}
+        a.close()
+
+
+def test_owner_requests_are_bounded():
+    """XEP-0060 §8.8.2.4 and §8.9.2.4 allow several entries per request; the service bounds
+    how many (1000) so that one stanza costs bounded work: more is a <policy-violation/>
+    and changes nothing."""
+    with harness.Broker(users=USERS) as b:
+        a = b.client(A)
+        create(a, 'news')
+        many = [{'jid': 'u%d@example.org' % i, 'affiliation': 'member'} for i in range(1001)]
+        err(modify_affs(a, 'news', *many), 'modify', 'policy-violation')
+        assert affs(a, 'news') == {A: 'owner'}
+        many = [{'jid': 'u%d@example.org' % i, 'subscription': 'subscribed'}
+                for i in range(1001)]
+        err(modify_subs(a, 'news', *many), 'modify', 'policy-violation')
+        assert subs(a, 'news') == {}
+        members = [{'jid': 'u%d@example.org' % i, 'affiliation': 'member'} for i in range(1000)]
+        ok(modify_affs(a, 'news', *members))
+        assert len(affs(a, 'news')) == 1001
         a.close()
 
 

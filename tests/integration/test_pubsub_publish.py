@@ -146,7 +146,71 @@ def test_auto_create_not_allowed():
         assert affs_of(bob) == {}
 
 
+def test_failed_publish_creates_no_node():
+    """XEP-0060 §7.1.4 with §7.1.3: a publish to a missing node that fails (payload too
+    big under the preconditions' max_payload_size, §7.1.3.5; an empty ItemID; a payload of
+    the wrong namespace, §7.1.3.6) is refused as a whole: the node it would have created
+    does not exist afterwards (§5.3 <item-not-found/>) and the publisher owns nothing."""
+    with harness.Broker(users=USERS) as b:
+        bob = b.client(B)
+        err(publish(bob, 'fresh', 'big', payload=entry('x' * 400),
+                    options={'pubsub#max_payload_size': '200'}),
+            'modify', 'not-acceptable', 'payload-too-big')
+        err(publish(bob, 'fresh', ''), 'modify', 'not-acceptable')
+        err(publish(bob, 'fresh', 'x', options={'pubsub#type': 'urn:example:other'}),
+            'modify', 'bad-request', 'invalid-payload')
+        r = bob.iq(el('iq', {'type': 'get', 'to': PS},
+                      el(qn(xmpp.NS_DISCO_INFO, 'query'), {'node': 'fresh'})))
+        err(r, 'cancel', 'item-not-found')
+        assert affs_of(bob) == {}
+        ok(publish(bob, 'fresh', 'good'))
+        assert item_ids(items(bob, 'fresh')) == ['good']
+        bob.close()
+
+
+def test_auto_create_respects_the_node_limit():
+    """XEP-0060 §7.1.4: auto-creation is node creation (§8.1), under the same service
+    limits: with pubsub_max_nodes reached, a publish to a missing node is refused
+    (<resource-constraint/>, as <create/>) and creates nothing."""
+    with harness.Broker(users=USERS, overrides={'pubsub_max_nodes': 1}) as b:
+        a = b.client(A)
+        create(a, 'one')
+        err(create(a, 'two', check=False), 'wait', 'resource-constraint')
+        err(publish(a, 'two', 'x'), 'wait', 'resource-constraint')
+        assert affs_of(a) == {'one': 'owner'}
+        a.close()
+
+
+def test_long_node_and_item_ids():
+    """XEP-0060 §7.1.3 with the store's key size: a 256-byte NodeID with a 256-byte ItemID
+    cannot be stored together; the publish is <not-acceptable/> (not an internal error) and
+    leaves nothing; a shorter ItemID on the same node works."""
+    with harness.Broker(users=USERS) as b:
+        a = b.client(A)
+        node = 'n' * 256
+        create(a, node)
+        err(publish(a, node, 'i' * 256), 'modify', 'not-acceptable')
+        err(publish(a, node, 'i' * 257), 'modify', 'not-acceptable')
+        ok(publish(a, node, 'i' * 100))
+        assert item_ids(items(a, node)) == ['i' * 100]
+        err(create(a, 'm' * 257, check=False), 'modify', 'not-acceptable')
+        a.close()
+
+
 # ------------------------------------------------------------------ §7.1.5 publish-options
+def test_publish_options_without_a_form():
+    """XEP-0060 §7.1.5: "The <publish-options/> element MUST contain a data form": without
+    one the request is a <bad-request/>, and nothing is published."""
+    with harness.Broker(users=USERS) as b:
+        a = b.client(A)
+        create(a, 'news')
+        r = request(a, 'set', el(P('publish'), {'node': 'news'},
+                                 el(P('item'), {'id': 'x'}, entry('x'))),
+                    el(P('publish-options')))
+        err(r, 'modify', 'bad-request')
+        assert item_ids(items(a, 'news')) == []
+        a.close()
+
 def test_publish_options_preconditions():
     """XEP-0060 §7.1.5: preconditions that match the node's configuration let the publish
     through; one that does not is <conflict/> + <precondition-not-met/> and nothing is
@@ -298,6 +362,33 @@ def test_max_items_evicts_the_oldest():
         err(publish(a, 'full', '3'), 'cancel', 'conflict', 'node-full')
         ok(publish(a, 'full', '1'))
         assert item_ids(items(a, 'full')) == ['2', '1']
+        a.close()
+
+
+def test_node_full_retract_oldest_notifies_discard_oldest_does_not():
+    """XEP-0060 §7.1.2.4: on a full node "retract-oldest" retracts the oldest item, so a
+    node with notify_retract tells its subscribers (<retract/> before the new item);
+    "discard-oldest" discards it silently. Both keep max_items items."""
+    with harness.Broker(users=USERS) as b:
+        a = b.client(A)
+        bob = online(b, B)
+        for node, mode in (('ret', 'retract-oldest'), ('dis', 'discard-oldest')):
+            create(a, node, {'pubsub#max_items': 2, 'pubsub#notify_retract': True,
+                             'pubsub#publish_node_full': mode})
+            subscription_of(subscribe(bob, node))
+            for i in ('1', '2'):
+                ok(publish(a, node, i))
+                expect_event(bob, node)
+        ok(publish(a, 'ret', '3'))
+        m = expect_event(bob, 'ret')
+        assert event_items(m) == [('retract', '1', None)], show(m)
+        assert [(t, i) for t, i, _ in event_items(expect_event(bob, 'ret'))] == [('item', '3')]
+        ok(publish(a, 'dis', '3'))
+        m = expect_event(bob, 'dis')
+        assert [(t, i) for t, i, _ in event_items(m)] == [('item', '3')], show(m)
+        no_event(bob, 'dis')
+        assert item_ids(items(a, 'ret')) == ['2', '3']
+        assert item_ids(items(a, 'dis')) == ['2', '3']
         a.close()
 
 

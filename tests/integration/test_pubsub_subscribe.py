@@ -452,6 +452,46 @@ def test_subscribe_and_configure():
         a.close()
 
 
+def test_options_must_follow_subscribe():
+    """XEP-0060 §6.3.7: "The <options/> element MUST follow the <subscribe/> element ...
+    if any of these rules are violated, the service MUST return a <bad-request/>": options
+    placed before the subscribe are refused and no subscription is made."""
+    with harness.Broker(users=USERS) as b:
+        a = b.client(A)
+        create(a, 'news')
+        bob = online(b, B)
+        r = request(bob, 'set', el(P('options'), None,
+                                   form(FT_SUB_OPTIONS, {'pubsub#deliver': True})),
+                    el(P('subscribe'), {'node': 'news', 'jid': B}))
+        err(r, 'modify', 'bad-request')
+        assert subs_of(bob, 'news') == []
+        a.close()
+
+
+# A JID whose store keys (service, NodeID, JID, SubID) pass LMDB's 511-byte limit.
+LONG = 'l' * 480 + '@localhost'
+
+
+def test_long_jid_is_refused_cleanly():
+    """XEP-0060 §6.1.3 and §8.1 with the store's key size: an entity whose JID is too long
+    to be stored with a NodeID (here a 490-byte bare JID) cannot subscribe nor create a
+    node, and is told so with <not-acceptable/> (not an internal error, nothing logged as
+    an error); it can still discover and retrieve what it may."""
+    with harness.Broker(users=USERS + [(LONG, 'pw-long')]) as b:
+        a = b.client(A)
+        create(a, 'news')
+        ok(publish(a, 'news', 'i1'))
+        lng = online(b, LONG)
+        err(subscribe(lng, 'news'), 'modify', 'not-acceptable')
+        err(create(lng, 'mine', check=False), 'modify', 'not-acceptable')
+        err(publish(lng, 'mine', 'x'), 'modify', 'not-acceptable')
+        assert subs_of(lng, 'news') == []
+        r = ok(request(lng, 'get', el(P('items'), {'node': 'news'})))
+        its = r.find('%s/%s' % (P('pubsub'), P('items')))
+        assert [i.get('id') for i in its] == ['i1'], show(r)
+        a.close()
+
+
 def test_default_options():
     """XEP-0060 §6.4: <default/> with or without a node returns the default subscription
     options (FORM_TYPE subscribe_options); an unknown node is <item-not-found/>."""

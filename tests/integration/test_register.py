@@ -1,13 +1,19 @@
-"""In-band registration before authentication (XEP-0077 §3.1, §7 Registration with a
-Server)."""
+"""In-band registration (XEP-0077): before authentication (§3.1, §7 Registration with a
+Server), and for an authenticated session its registration (§3.1), password change (§3.3)
+and cancellation (§3.2)."""
+
+import time
 
 import harness
 import xmpp
 from core_helpers import NS_FEATURE_REGISTER, NS_REGISTER, assert_error, disco_info
-from xmpp import el, qn
+from xmpp import el, qn, NS_ROSTER
 
 ALICE = ('alice@localhost', 'alice-secret')
+BOB = ('bob@localhost', 'bob-secret')
+CAROL = ('carol@localhost', 'carol-secret')
 ON = {'registration': 'true'}
+R = lambda local: qn(NS_ROSTER, local)  # noqa: E731
 
 
 def reg_get(c):
@@ -21,6 +27,27 @@ def reg_set(c, username=None, password=None, **kw):
     if password is not None:
         q.append(el(qn(NS_REGISTER, 'password'), text=password))
     return c.iq(el('iq', {'type': 'set'}, q), **kw)
+
+
+def reg_query(*children, to=None, type='set'):
+    return el('iq', {'type': type, 'to': to}, el(qn(NS_REGISTER, 'query'), None, *children))
+
+
+def reg_el(local, text=None):
+    return el(qn(NS_REGISTER, local), text=text)
+
+
+def change_password(c, username, password, to=None):
+    kids = []
+    if username is not None:
+        kids.append(reg_el('username', username))
+    if password is not None:
+        kids.append(reg_el('password', password))
+    return c.iq(reg_query(*kids, to=to))
+
+
+def remove(c, *extra, to=None):
+    return c.iq(reg_query(reg_el('remove'), *extra, to=to))
 
 
 def can_login(b, user, password):
@@ -154,6 +181,258 @@ def test_register_on_insecure_listener():
         assert reg_set(c, 'plainuser', 'pw-pw-pw').get('type') == 'result'
         c.login('plainuser', 'pw-pw-pw', tls=None)
         c.close()
+
+
+
+# ------------------------------------------------------------------ authenticated sessions
+def test_registered_query_after_auth():
+    """XEP-0077 §3.1: an authenticated entity asking for the registration fields gets
+    <registered/> with its user name (never its password), addressed to the server or
+    with no 'to'; an anonymous session has no account (forbidden)."""
+    with harness.Broker(overrides=dict(ON, anonymous='true'), users=[ALICE]) as b:
+        c = b.client(*ALICE)
+        for to in (None, 'localhost'):
+            r = c.iq(reg_query(type='get', to=to))
+            assert r.get('type') == 'result', xmpp.to_xml(r)
+            q = r.find(qn(NS_REGISTER, 'query'))
+            assert q is not None and q.find(qn(NS_REGISTER, 'registered')) is not None, \
+                xmpp.to_xml(r)
+            assert q.findtext(qn(NS_REGISTER, 'username')) == 'alice', xmpp.to_xml(r)
+            assert not (q.findtext(qn(NS_REGISTER, 'password')) or ''), xmpp.to_xml(r)
+        c.close()
+        anon = b.client(mech='ANONYMOUS')
+        assert_error(anon.iq(reg_query(type='get')), 'auth', 'forbidden')
+        anon.close()
+
+
+def test_password_change():
+    """XEP-0077 §3.3: an authenticated user changes its password with <username/> and
+    <password/>, to the server or with no 'to'. The result comes once the change is
+    stored: after a SIGKILL right after it, only the new password works."""
+    with harness.Broker(overrides=ON, users=[ALICE]) as b:
+        c = b.client(*ALICE)
+        r = change_password(c, 'alice', 'first-new', to='localhost')
+        assert r.get('type') == 'result' and len(r) == 0, xmpp.to_xml(r)
+        assert r.get('from') in (None, 'localhost'), xmpp.to_xml(r)
+        r = change_password(c, 'alice', 'second-new')
+        assert r.get('type') == 'result' and len(r) == 0, xmpp.to_xml(r)
+        assert c.ping('localhost').get('type') == 'result'  # the session goes on
+        b.kill9()
+        assert can_login(b, 'alice', 'second-new')
+        assert not can_login(b, 'alice', 'first-new')
+        assert not can_login(b, *ALICE)
+
+
+def test_password_change_errors():
+    """XEP-0077 §3.3 error cases, each leaving the password as it was: incomplete request
+    (<bad-request/>), an empty password (<not-acceptable/>: the existing one is kept),
+    another account's user name or bare JID (<forbidden/>), a stream that is not
+    encrypted (<not-authorized/>), an anonymous session (<forbidden/>)."""
+    with harness.Broker(overrides=dict(ON, anonymous='true'), users=[ALICE, BOB]) as b:
+        c = b.client(*ALICE)
+        assert_error(change_password(c, None, 'x-pass'), 'modify', 'bad-request')
+        assert_error(change_password(c, 'alice', None), 'modify', 'bad-request')
+        assert_error(change_password(c, '', 'x-pass'), 'modify', 'bad-request')
+        assert_error(change_password(c, 'alice', ''), 'modify', 'not-acceptable')
+        assert_error(c.iq(reg_query(reg_el('username', 'alice'), reg_el('password')),),
+                     'modify', 'not-acceptable')
+        assert_error(change_password(c, 'bob', 'stolen'), 'auth', 'forbidden')
+        assert_error(change_password(c, 'a@b', 'x-pass'), 'modify', 'bad-request')
+        r = change_password(c, 'alice', 'stolen', to='bob@localhost')
+        assert_error(r, 'auth', 'forbidden')
+        assert r.get('from') == 'bob@localhost', xmpp.to_xml(r)
+        c.close()
+        plain = b.client(tls=None, login=False)
+        plain.login('alice', ALICE[1], tls=None)
+        assert_error(change_password(plain, 'alice', 'in-clear'), 'auth', 'not-authorized')
+        plain.close()
+        anon = b.client(mech='ANONYMOUS')
+        local = anon.bare_jid.split('@')[0]
+        assert_error(change_password(anon, local, 'x-pass'), 'auth', 'forbidden')
+        anon.close()
+        assert can_login(b, *ALICE)
+        assert can_login(b, *BOB)
+
+
+def test_disabled_after_auth():
+    """XEP-0077 §3.1 (and §6: not advertised in disco): with registration off, the
+    namespace is not offered to authenticated sessions either: <service-unavailable/>."""
+    with harness.Broker(users=[ALICE]) as b:
+        c = b.client(*ALICE)
+        assert_error(c.iq(reg_query(type='get')), 'cancel', 'service-unavailable')
+        assert_error(change_password(c, 'alice', 'new-pass'), 'cancel', 'service-unavailable')
+        assert_error(remove(c), 'cancel', 'service-unavailable')
+        c.close()
+        assert can_login(b, *ALICE)
+
+
+def test_cancel_registration():
+    """XEP-0077 §3.2: <remove/> from an authenticated session: the result, then every
+    stream of the account ends with the stream error <not-authorized/>; the account is
+    gone (also after a SIGKILL right after the result) and its name is free again."""
+    with harness.Broker(overrides=ON, users=[ALICE, BOB]) as b:
+        c1 = b.client(*ALICE, resource='one')
+        c2 = b.client(*ALICE, resource='two')
+        other = b.client(*BOB)
+        r = remove(c1)
+        assert r.get('type') == 'result' and len(r) == 0, xmpp.to_xml(r)
+        assert c1.expect_stream_error() == 'not-authorized'
+        assert c2.expect_stream_error() == 'not-authorized'
+        assert other.ping('localhost').get('type') == 'result'  # others go on
+        other.close()
+        b.kill9()
+        assert not can_login(b, *ALICE)
+        assert can_login(b, *BOB)
+        c = b.client(login=False)
+        r = reg_set(c, 'alice', 'reborn-pass')
+        assert r.get('type') == 'result', xmpp.to_xml(r)
+        c.close()
+        assert can_login(b, 'alice', 'reborn-pass')
+
+
+def test_cancel_to_server_address():
+    """XEP-0077 §3.2: the request may also be addressed to the server itself."""
+    with harness.Broker(overrides=ON, users=[ALICE]) as b:
+        c = b.client(*ALICE)
+        r = remove(c, to='localhost')
+        assert r.get('type') == 'result' and r.get('from') in (None, 'localhost'), \
+            xmpp.to_xml(r)
+        assert c.expect_stream_error() == 'not-authorized'
+        assert not can_login(b, *ALICE)
+
+
+def test_cancel_errors():
+    """XEP-0077 §3.2 error cases, each leaving the account in place: <remove/> not the
+    only child (<bad-request/>), another account's bare JID (<forbidden/>), an anonymous
+    session, which was never registered (<registration-required/>)."""
+    with harness.Broker(overrides=dict(ON, anonymous='true'), users=[ALICE, BOB]) as b:
+        c = b.client(*ALICE)
+        assert_error(remove(c, reg_el('username', 'alice')), 'modify', 'bad-request')
+        assert_error(remove(c, to='bob@localhost'), 'auth', 'forbidden')
+        assert c.ping('localhost').get('type') == 'result'
+        c.close()
+        anon = b.client(mech='ANONYMOUS')
+        assert_error(remove(anon), 'auth', 'registration-required')
+        assert anon.ping('localhost').get('type') == 'result'
+        anon.close()
+        assert can_login(b, *ALICE)
+        assert can_login(b, *BOB)
+
+
+def test_cancel_drops_what_the_stream_sent_after_it():
+    """XEP-0077 §3.2: once the account is removed its streams only wait for the end:
+    a roster set pipelined in the same packet after <remove/> is not handled, so nothing
+    of it survives into a new account registered under the same name."""
+    with harness.Broker(overrides=ON, users=[ALICE, BOB]) as b:
+        c = b.client(*ALICE)
+        rm = reg_query(reg_el('remove'))
+        rm.set('id', 'rm1')
+        rs = el('iq', {'type': 'set', 'id': 'rs1'},
+                el(R('query'), None, el(R('item'), {'jid': BOB[0], 'name': 'Bob'})))
+        c.send_raw(xmpp.to_xml(rm) + xmpp.to_xml(rs))
+        r = c.expect(dict(tag='iq', id='rm1'))
+        assert r.get('type') == 'result', xmpp.to_xml(r)
+        assert c.expect_stream_error() == 'not-authorized'
+        assert not [e for e in c.drain(0.2) if e.get('id') == 'rs1']
+        n = b.client(login=False)
+        assert reg_set(n, 'alice', 'second-life').get('type') == 'result'
+        n.close()
+        c = b.client('alice@localhost', 'second-life')
+        assert roster_items(c) == {}, roster_items(c)
+        c.close()
+
+
+def test_removed_account_cannot_bind():
+    """XEP-0077 §3.2 (RFC 6120 §7): a stream that authenticated before its account was
+    removed cannot bind a resource afterwards; it ends with <not-authorized/>."""
+    with harness.Broker(overrides=ON, users=[ALICE, BOB]) as b:
+        late = b.client(login=False)
+        late.authenticate(*ALICE)  # authenticated, not bound yet
+        c = b.client(*ALICE)
+        assert remove(c).get('type') == 'result'
+        assert c.expect_stream_error() == 'not-authorized'
+        late.send(el('iq', {'type': 'set', 'id': 'b1'}, el(qn(xmpp.NS_BIND, 'bind'))))
+        assert late.expect_stream_error() == 'not-authorized'
+        assert can_login(b, *BOB)
+
+
+# RFC 6121 roster helpers for the cancellation's effect on contacts.
+def roster_items(c):
+    r = c.iq(el('iq', {'type': 'get'}, el(R('query'))))
+    assert r.get('type') == 'result', xmpp.to_xml(r)
+    return {i.get('jid'): i for i in r.find(R('query')).findall(R('item'))}
+
+
+def presence_from(c, frm, type, timeout=5):
+    return c.expect(dict(tag='presence', type=type, **{'from': frm}), timeout=timeout)
+
+
+def last_push(c, jid, timeout=1.0):
+    """The last roster push for jid received within timeout (each acknowledged)."""
+    item = None
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            p = c.expect(lambda e: e.tag == qn(xmpp.NS_CLIENT, 'iq') and e.get('type') == 'set'
+                         and e.find(R('query')) is not None
+                         and e.find(R('query')).find(R('item')).get('jid') == jid,
+                         timeout=max(0.05, deadline - time.monotonic()))
+        except xmpp.Timeout:
+            return item
+        c.send(el('iq', {'type': 'result', 'id': p.get('id')}))
+        item = p.find(R('query')).find(R('item'))
+
+
+def test_cancel_ends_presence_subscriptions():
+    """XEP-0077 §3.2 (an IM server SHOULD cancel the entity's presence subscriptions) with
+    RFC 6121 §2.5.2: a contact with a mutual subscription sees the account go unavailable
+    and receives <unsubscribe/> and <unsubscribed/>, its roster item ends at
+    subscription 'none' (pushed); a contact whose request was pending gets
+    <unsubscribed/> and its 'ask' is cleared. Other contacts' rosters stay consistent
+    after a restart."""
+    with harness.Broker(overrides=ON, users=[ALICE, BOB, CAROL]) as b:
+        a, d, k = (b.client(*u) for u in (ALICE, BOB, CAROL))
+        for x in (a, d, k):
+            roster_items(x)
+            x.presence()
+        time.sleep(0.3)
+        # Alice and Bob: mutual ('both').
+        for x, y in ((a, d), (d, a)):
+            x.send(el('presence', {'to': y.bare_jid, 'type': 'subscribe'}))
+            presence_from(y, x.bare_jid, 'subscribe')
+            y.send(el('presence', {'to': x.bare_jid, 'type': 'subscribed'}))
+        time.sleep(0.3)
+        # Carol asks Alice, who does not answer.
+        k.send(el('presence', {'to': a.bare_jid, 'type': 'subscribe'}))
+        presence_from(a, k.bare_jid, 'subscribe')
+        assert roster_items(d)[a.bare_jid].get('subscription') == 'both'
+        assert roster_items(k)[a.bare_jid].get('ask') == 'subscribe'
+        for x in (a, d, k):
+            x.drain(0.3)
+        r = remove(a)
+        assert r.get('type') == 'result', xmpp.to_xml(r)
+        assert a.expect_stream_error() == 'not-authorized'
+        presence_from(d, a.jid, 'unavailable')
+        presence_from(d, a.bare_jid, 'unsubscribe')
+        presence_from(d, a.bare_jid, 'unsubscribed')
+        item = last_push(d, a.bare_jid)
+        assert item is not None and item.get('subscription') == 'none', \
+            xmpp.to_xml(item) if item is not None else 'no push'
+        presence_from(k, a.bare_jid, 'unsubscribed')
+        item = last_push(k, a.bare_jid)
+        assert item is not None and item.get('ask') is None, \
+            xmpp.to_xml(item) if item is not None else 'no push'
+        d.close()
+        k.close()
+        b.restart()
+        d = b.client(*BOB)
+        it = roster_items(d)[ALICE[0]]
+        assert it.get('subscription') == 'none' and it.get('ask') is None, xmpp.to_xml(it)
+        d.close()
+        k = b.client(*CAROL)
+        it = roster_items(k)[ALICE[0]]
+        assert it.get('subscription') == 'none' and it.get('ask') is None, xmpp.to_xml(it)
+        k.close()
 
 
 if __name__ == '__main__':

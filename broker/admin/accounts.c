@@ -6,6 +6,7 @@
 #include "herald/accounts.h"
 #include "herald/jid.h"
 #include "herald/precis.h"
+#include "herald/pubsub_store.h"
 #include "herald/roster_store.h"
 #include "herald/sasl.h"
 #include "herald/store.h"
@@ -60,5 +61,9 @@ enum herald_rc accounts_set_password(struct store_txn *t, const char *bare, cons
 enum herald_rc accounts_delete(struct store_txn *t, const char *bare)
 {
     enum herald_rc rc = users_del(t, bare);
-    return rc ? rc : roster_forget(t, bare);
+    if (rc == HERALD_OK)
+        rc = roster_forget(t, bare);
+    /* Its pubsub subscriptions and affiliations too: an account made later with the same
+     * name must not inherit node ownership. */
+    return rc ? rc : pubsub_store_forget_jid(t, bare, NULL);
 }

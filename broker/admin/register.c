@@ -23,6 +23,7 @@
 #include "herald/accounts.h"
 #include "herald/im.h"
 #include "herald/log.h"
+#include "herald/pubsub.h"
 #include "herald/register.h"
 #include "herald/router.h"
 #include "herald/server.h"
@@ -295,6 +296,7 @@ static void reg_cancel(const struct reg_req *r, const struct session *s, const c
     enum herald_rc rc = im_account_delete(r->srv, bare);
     if (rc == HERALD_OK) {
         p->wrote = true;
+        pubsub_account_deleted(r->srv, bare);
         reg_sessions_mark(r->srv, bare, true);
         log_notice("register: account %s cancelled by %s", bare, s->full);
     } else if (rc == HERALD_ENOTFOUND) {

@@ -86,6 +86,9 @@ const struct config_def config_table[] = {
     UINT("max_connections_per_ip", max_connections_per_ip, "100", 0, 10000000, "count", true,
          "Most connections from one non-loopback address (0 = no limit). Loopback addresses "
          "are not limited."),
+    UINT("max_registrations_per_ip", max_registrations_per_ip, "10", 1, 1000000, "per hour", true,
+         "In-band registrations (XEP-0077) one address may attempt in an hour; more get "
+         "<resource-constraint/>."),
     UINT("auth_max_failures", auth_max_failures, "3", 1, 1000, "count", true,
          "Failed SASL attempts on one connection before it is closed."),
     UINT("auth_failure_delay", auth_failure_delay_ms, "250", 0, 60000, "ms", true,

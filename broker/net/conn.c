@@ -81,8 +81,7 @@ static void log_ssl_error(struct conn *c, const char *what)
         ERR_error_string_n(e, buf, sizeof(buf));
         log_info("[%s] %s failed: %s (while %s)", conn_log_ctx(c), what, buf, c->action);
     } else {
-        log_debug("[%s] %s failed (errno: %d) (while %s)", conn_log_ctx(c), what, errno,
-                  c->action);
+        log_debug("[%s] %s failed (errno: %d) (while %s)", conn_log_ctx(c), what, errno, c->action);
     }
     ERR_clear_error();
 }
@@ -98,8 +97,8 @@ static enum herald_rc conn_tls_begin(struct conn *c)
     return HERALD_OK;
 }
 
-enum herald_rc conn_accept(struct net *n, evutil_socket_t fd, const struct sockaddr *sa,
-                           int salen, enum listener_kind kind, struct ip_entry *ip)
+enum herald_rc conn_accept(struct net *n, evutil_socket_t fd, const struct sockaddr *sa, int salen,
+                           enum listener_kind kind, struct ip_entry *ip)
 {
     (void)salen;
     struct conn *c = herald_calloc(HERALD_MEM_CONN, 1, sizeof(*c));
@@ -246,8 +245,7 @@ static ssize_t conn_read_some(struct conn *c, char *buf, size_t len)
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
             return 0;
         if (n < 0)
-            log_debug("[%s] read() failed (errno: %d %s)", conn_log_ctx(c), errno,
-                      strerror(errno));
+            log_debug("[%s] read() failed (errno: %d %s)", conn_log_ctx(c), errno, strerror(errno));
         else
             log_debug("[%s] peer closed the connection", conn_log_ctx(c));
         return -1;
@@ -418,8 +416,7 @@ static void conn_write(struct conn *c)
 {
     if (c->dead || c->handshaking)
         return;
-    bool done = c->out.bytes == 0 ||
-                (c->ssl ? conn_write_tls(c) : conn_write_plain(c));
+    bool done = c->out.bytes == 0 || (c->ssl ? conn_write_tls(c) : conn_write_plain(c));
     if (c->dead)
         return;
     if (done)

@@ -72,7 +72,9 @@ static struct ip_entry *ip_get(struct net *n, const char *addr)
 
 static void ip_maybe_forget(struct net *n, struct ip_entry *e, uint64_t now)
 {
-    if (e->conns == 0 && (e->failures == 0 || now - e->last_failure_ms > AUTH_FAILURE_MEMORY_MS)) {
+    /* Kept while it has connections, recent failures, or registrations to count. */
+    if (e->conns == 0 && (e->failures == 0 || now - e->last_failure_ms > AUTH_FAILURE_MEMORY_MS) &&
+        (e->registrations == 0 || now - e->reg_window_ms > 3600 * 1000)) {
         hmap_del(&n->ips, e->addr, strlen(e->addr));
         herald_free(HERALD_MEM_CONN, e);
     }
@@ -85,6 +87,22 @@ void net_ip_release(struct net *n, struct ip_entry *ip)
     herald_assert(ip->conns > 0);
     ip->conns--;
     ip_maybe_forget(n, ip, herald_now_ms());
+}
+
+bool net_registration_allowed(struct conn *c)
+{
+    struct ip_entry *e = c->ip;
+    if (e == NULL)
+        return true;
+    uint64_t now = herald_now_ms();
+    if (now - e->reg_window_ms > 3600 * 1000) {
+        e->reg_window_ms = now;
+        e->registrations = 0;
+    }
+    if (e->registrations >= c->net->srv->cfg.max_registrations_per_ip)
+        return false;
+    e->registrations++;
+    return true;
 }
 
 uint64_t net_auth_failure(struct conn *c)

@@ -20,6 +20,8 @@ struct ip_entry {
     uint32_t conns;
     uint32_t failures;
     uint64_t last_failure_ms;
+    uint32_t registrations; /* in-band registrations attempted in the current window */
+    uint64_t reg_window_ms; /* when that hour-long window began */
 };
 
 struct listener {
@@ -53,10 +55,10 @@ void outq_clear(struct outq *q);
 struct conn {
     struct net *net;
     evutil_socket_t fd;
-    SSL *ssl; /* set once TLS starts (direct TLS at accept, or after STARTTLS) */
+    SSL *ssl;         /* set once TLS starts (direct TLS at accept, or after STARTTLS) */
     struct event rev; /* EV_READ|EV_PERSIST, added while reading */
     struct event wev; /* EV_WRITE|EV_PERSIST, added only while the socket is full */
-    struct outq out; /* queued output */
+    struct outq out;  /* queued output */
     size_t tls_retry; /* length of an SSL_write to repeat after WANT_WRITE, or 0 */
     uint64_t id;
     enum listener_kind kind;
@@ -71,10 +73,10 @@ struct conn {
     struct conn *flush_next;  /* the net's list of connections with output to write */
     struct conn *prev, *next; /* every live conn, for shutdown */
     bool loopback;
-    bool closing;      /* conn_close() called: flushing */
-    bool dead;         /* queued for reaping */
-    bool starttls;     /* waiting for output to flush before the TLS handshake */
-    bool handshaking;  /* TLS handshake in progress */
+    bool closing;     /* conn_close() called: flushing */
+    bool dead;        /* queued for reaping */
+    bool starttls;    /* waiting for output to flush before the TLS handshake */
+    bool handshaking; /* TLS handshake in progress */
     bool read_armed;
     bool write_armed;
     bool in_flush;

@@ -65,7 +65,7 @@ void pubsub_deferred_event_cb(struct server *srv, void *ctx, enum herald_rc rc)
         return;
     struct pubsub_node *n = e->detached;
     if (rc == HERALD_OK && (n || pubsub_node_get(e->svc, e->node, &n) == HERALD_OK) &&
-        (e->kind == PUBSUB_NOTIFY_NODE || n->cfg.deliver_notifications))
+        (e->kind != PUBSUB_NOTIFY_ITEMS || n->cfg.deliver_notifications))
         pubsub_notify_node(e->svc, n, &e->ev, e->kind);
     pubsub_node_free(e->detached);
     pubsub_event_release(&e->ev);

@@ -389,11 +389,13 @@ HERALD_MUST_CHECK enum herald_rc pubsub_event_build(struct pubsub_service *svc,
 void pubsub_event_release(struct pubsub_event *ev);
 
 enum pubsub_notify_kind {
-    PUBSUB_NOTIFY_ITEMS, /* items/retract: per-subscription filters and SHIM headers */
-    PUBSUB_NOTIFY_NODE,  /* config, delete, purge: once per JID, no headers */
+    PUBSUB_NOTIFY_ITEMS,  /* items/retract: per-subscription filters and SHIM headers */
+    PUBSUB_NOTIFY_NODE,   /* config, purge: once per JID, no headers */
+    PUBSUB_NOTIFY_DELETE, /* deletion: once per JID, pending subscriptions too (§8.4.2) */
 };
 /* Deliver to every subscriber of n allowed to see it (ITEMS: subscribed, wanting items, by
- * the access model; NODE: any subscription). Returns deliveries made. */
+ * the access model; NODE: subscribed, by the access model; DELETE: any subscription).
+ * Returns deliveries made. */
 size_t pubsub_notify_node(struct pubsub_service *svc, struct pubsub_node *n,
                           const struct pubsub_event *ev, enum pubsub_notify_kind kind);
 /* "<message to='JID'" (escaped), shared by the JID's notifications. NULL on ENOMEM. */

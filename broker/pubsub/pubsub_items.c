@@ -43,52 +43,6 @@ void pubsub_item_write(struct buf *b, const char *id, size_t idlen, const char *
     write_item(b, NULL, id, idlen, payload, plen);
 }
 
-/* ---- fan-out after commit ---- */
-
-struct published {
-    struct pubsub_service *svc;
-    char *node;
-    struct pubsub_event ev;
-};
-
-static void published_cb(struct server *srv, void *ctx, enum herald_rc rc)
-{
-    struct published *p = ctx;
-    struct pubsub_node *n;
-    (void)srv;
-    if (rc == HERALD_OK && pubsub_node_get(p->svc, p->node, &n) == HERALD_OK &&
-        n->cfg.deliver_notifications)
-        pubsub_notify_node(p->svc, n, &p->ev, PUBSUB_NOTIFY_ITEMS);
-    pubsub_event_release(&p->ev);
-    free(p->node);
-    free(p);
-}
-
-/* The event for `items_inner` ("<item .../>" or "<retract .../>") on node n. */
-static struct published *published_new(struct pubsub_service *svc, struct pubsub_node *n,
-                                       const char *items_inner, size_t len)
-{
-    struct buf b;
-    buf_init(&b, 0);
-    buf_append_str(&b, "<event xmlns='" PUBSUB_NS_EVENT "'><items node='");
-    buf_append_xml_attr_escaped(&b, n->name, strlen(n->name));
-    buf_append_str(&b, "'>");
-    buf_append(&b, items_inner, len);
-    buf_append_str(&b, "</items></event>");
-    struct published *p = calloc(1, sizeof(*p));
-    if (b.err || p == NULL || (p->node = strdup(n->name)) == NULL ||
-        pubsub_event_build(svc, n, b.data, b.len, &p->ev)) {
-        if (p)
-            free(p->node);
-        free(p);
-        buf_cleanup(&b);
-        return NULL;
-    }
-    buf_cleanup(&b);
-    p->svc = svc;
-    return p;
-}
-
 /* ---- publish ---- */
 
 static bool may_publish(struct pubsub_service *svc, const struct pubsub_node *n, const char *bare)
@@ -417,18 +371,22 @@ void pubsub_handle_publish(struct pubsub_req *r)
     const struct pubsub_config *cfg = &n->cfg;
     const char *id = entry.id;
     struct buf pl = entry.pl;
-    /* The notification, serialised now while the payload is at hand. */
-    struct published *p = NULL;
+    /* The notification, serialised now while the payload is at hand: once, for every
+     * subscriber (pubsub_notify.c shares it by reference). */
+    struct pubsub_deferred_event *p = NULL;
     if (cfg->deliver_notifications && n->nsubscribers) {
-        struct buf ib;
-        buf_init(&ib, 0);
+        struct buf ev;
+        buf_init(&ev, 0);
+        pubsub_items_event_open(&ev, n->name);
         if (item)
-            write_item(&ib, NULL, id, strlen(id), cfg->deliver_payloads ? pl.data : NULL,
+            write_item(&ev, NULL, id, strlen(id), cfg->deliver_payloads ? pl.data : NULL,
                        cfg->deliver_payloads ? pl.len : 0);
-        p = ib.err ? NULL : published_new(svc, n, ib.data ? ib.data : "", ib.len);
-        buf_cleanup(&ib);
-        if (p == NULL)
-            log_error("pubsub: out of memory building a notification for %s", n->name);
+        pubsub_items_event_close(&ev);
+        if (ev.err)
+            log_warn("pubsub %s: out of memory, an item notification is dropped", n->name);
+        else
+            p = pubsub_deferred_event_new(svc, n, ev.data, ev.len, PUBSUB_NOTIFY_ITEMS);
+        buf_cleanup(&ev);
     }
     buf_cleanup(&pl);
     struct xml_node *ps = xml_elem_new(a, PUBSUB_NS, "pubsub");
@@ -436,10 +394,12 @@ void pubsub_handle_publish(struct pubsub_req *r)
     struct xml_node *it = pub && item ? xml_add_child(a, pub, PUBSUB_NS, "item") : NULL;
     if (pub == NULL || xml_set_attr(a, pub, "node", n->name) || (item && it == NULL) ||
         (it && xml_set_attr(a, it, "id", id)) ||
-        pubsub_reply_after_commit(r, ps, p ? published_cb : NULL, p)) {
-        if (p)
-            published_cb(r->srv, p, HERALD_ENOMEM);
-        pubsub_reply_error(r, "internal-server-error", NULL);
+        pubsub_reply_after_commit(r, ps, p ? pubsub_deferred_event_cb : NULL, p)) {
+        /* The item is stored and will commit; only the answer could not be queued. Its
+         * subscribers still hear of it (after the commit). */
+        log_error("pubsub %s: out of memory queuing a publish acknowledgement", n->name);
+        if (p && !pubsub_deferred_event_queue(p))
+            pubsub_deferred_event_cb(r->srv, p, HERALD_ENOMEM);
     }
 }
 

@@ -503,7 +503,7 @@ static struct pubsub_deferred_event *deletion_event(struct pubsub_req *r,
     if (d == NULL || xml_set_attr(a, d, "node", n->name) ||
         (uri && (rd == NULL || xml_set_attr(a, rd, "uri", uri))))
         return NULL;
-    return pubsub_deferred_event_of(r->svc, n, ev, PUBSUB_NOTIFY_NODE);
+    return pubsub_deferred_event_of(r->svc, n, ev, PUBSUB_NOTIFY_DELETE);
 }
 
 static void owner_delete(struct pubsub_req *r)

@@ -110,8 +110,8 @@ size_t pubsub_notify_jid(struct pubsub_service *svc, const char *jid, size_t jid
         struct refbuf *own = pubsub_to_prefix(jid, jid_len);
         if (own == NULL)
             return 0;
-        size_t n = pubsub_notify_jid(svc, jid, jid_len, own, ev, headers, presence_based,
-                                     show_values);
+        size_t n =
+            pubsub_notify_jid(svc, jid, jid_len, own, ev, headers, presence_based, show_values);
         refbuf_unref(&own);
         return n;
     }
@@ -153,8 +153,9 @@ size_t pubsub_notify_node(struct pubsub_service *svc, struct pubsub_node *n,
         unsigned show = 0, matching = 0;
         for (uint32_t j = 0; j < s->nsubs; j++) {
             const struct pubsub_sub *sub = &s->subs[j];
-            bool wants = kind == PUBSUB_NOTIFY_ITEMS ? sub_wants_items(sub, now)
-                                                     : sub->state != PUBSUB_SUB_NONE;
+            bool wants = kind == PUBSUB_NOTIFY_ITEMS    ? sub_wants_items(sub, now)
+                         : kind == PUBSUB_NOTIFY_DELETE ? sub->state != PUBSUB_SUB_NONE
+                                                        : sub->state == PUBSUB_SUB_SUBSCRIBED;
             if (wants) {
                 matching++;
                 show |= sub->opts.show_values;
@@ -162,7 +163,7 @@ size_t pubsub_notify_node(struct pubsub_service *svc, struct pubsub_node *n,
         }
         if (matching == 0)
             continue;
-        if (!open && kind == PUBSUB_NOTIFY_ITEMS) {
+        if (!open && kind != PUBSUB_NOTIFY_DELETE) {
             /* The same decision as subscribe and retrieve (the relationship may have
              * changed since the subscription was made). */
             char bare[PUBSUB_BARE_MAX];
@@ -186,9 +187,9 @@ size_t pubsub_notify_node(struct pubsub_service *svc, struct pubsub_node *n,
             buf_append_str(&hb, "</headers>");
             headers = hb.err ? NULL : hb.data;
         }
-        delivered += pubsub_notify_jid(svc, s->jid, s->jid_len, s->to_prefix,
-                                       ev, headers, n->cfg.presence_based_delivery,
-                                       show ? show : PUBSUB_SHOW_ALL);
+        delivered +=
+            pubsub_notify_jid(svc, s->jid, s->jid_len, s->to_prefix, ev, headers,
+                              n->cfg.presence_based_delivery, show ? show : PUBSUB_SHOW_ALL);
         buf_cleanup(&hb);
     }
     return delivered;

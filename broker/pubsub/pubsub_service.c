@@ -306,7 +306,7 @@ enum herald_rc pubsub_txn_end(struct store_txn **t, enum herald_rc rc)
 
 /* ---- the registry ---- */
 
-void pubsub_registry_invalidate(struct pubsub_registry *reg)
+static void drop_cache(struct pubsub_registry *reg)
 {
     for (size_t i = 0; i < reg->nsvcs; i++) {
         struct pubsub_service *svc = reg->svcs[i];
@@ -318,7 +318,23 @@ void pubsub_registry_invalidate(struct pubsub_registry *reg)
         hmap_init(&svc->nodes, HERALD_MEM_PUBSUB);
         svc->nnodes = -1;
     }
+}
+
+void pubsub_registry_invalidate(struct pubsub_registry *reg)
+{
+    drop_cache(reg);
     log_warn("pubsub: cached state dropped after a failed commit");
+}
+
+void pubsub_account_deleted(struct server *srv, const char *bare)
+{
+    /* The store lost the account's subscriptions and affiliations with the account
+     * (accounts_delete); cached nodes reload without them. Deletions are rare: dropping the
+     * whole cache is simpler than finding the nodes. */
+    if (srv->pubsub == NULL)
+        return;
+    drop_cache(srv->pubsub);
+    log_info("pubsub: %s deleted: node cache reloads", bare);
 }
 
 struct pubsub_service *pubsub_service_find(struct pubsub_registry *reg, const char *jid)

@@ -678,3 +678,78 @@ enum herald_rc pubsub_store_affs_of_jid(struct store_txn *t, const char *svc, co
     struct affs_of_ctx x = {fn, arg, bare};
     return rev_each(t, STORE_DB_AFFS_BY_JID, svc, bare, affs_of_cb, &x);
 }
+
+/*
+ * Reverse-index keys "jid \0 svc \0 node [\0 subid]" of `bare` and its full JIDs: delete
+ * each with the forward key "svc \0 node \0 jid [\0 subid]" it mirrors.
+ */
+static enum herald_rc forget_in(struct store_txn *t, enum store_db rev, enum store_db fwd,
+                                const char *bare, uint64_t *count)
+{
+    size_t blen = strlen(bare);
+    struct store_cursor *c;
+    enum herald_rc rc = store_cursor_open(t, rev, bare, blen, &c);
+    if (rc)
+        return rc;
+    rc = store_cursor_first(c, NULL, 0);
+    while (rc == HERALD_OK) {
+        const void *key;
+        size_t klen;
+        if ((rc = store_cursor_get(c, &key, &klen, NULL, NULL)))
+            break;
+        const char *k = key;
+        if (klen <= blen || (k[blen] != '\0' && k[blen] != '/')) {
+            rc = store_cursor_next(c); /* another account whose name starts like this one */
+            continue;
+        }
+        /* Split the reverse key into its NUL-separated parts. */
+        const char *part[4];
+        size_t plen[4], np = 0, start = 0;
+        for (size_t i = 0; i <= klen && np < 4; i++) {
+            if (i == klen || k[i] == '\0') {
+                part[np] = k + start;
+                plen[np++] = i - start;
+                start = i + 1;
+            }
+        }
+        if (np < 3) {
+            rc = HERALD_EPROTO;
+            break;
+        }
+        struct pkey f = {0};
+        size_t order[4] = {1, 2, 0, 3};
+        for (size_t i = 0; i < np && rc == HERALD_OK; i++) {
+            size_t p = order[i];
+            if (f.len + (f.len ? 1 : 0) + plen[p] > sizeof(f.b)) {
+                rc = HERALD_EPROTO;
+                break;
+            }
+            if (f.len)
+                f.b[f.len++] = '\0';
+            memcpy(f.b + f.len, part[p], plen[p]);
+            f.len += plen[p];
+        }
+        if (rc)
+            break;
+        rc = store_del(t, fwd, f.b, f.len);
+        if (rc && rc != HERALD_ENOTFOUND)
+            break;
+        if ((rc = store_cursor_del(c)))
+            break;
+        if (count)
+            (*count)++;
+        const void *next;
+        size_t nlen;
+        rc = store_cursor_get(c, &next, &nlen, NULL, NULL);
+    }
+    store_cursor_close(&c);
+    return rc == HERALD_ENOTFOUND ? HERALD_OK : rc;
+}
+
+enum herald_rc pubsub_store_forget_jid(struct store_txn *t, const char *bare, uint64_t *count)
+{
+    if (count)
+        *count = 0;
+    enum herald_rc rc = forget_in(t, STORE_DB_SUBS_BY_JID, STORE_DB_SUBS, bare, count);
+    return rc ? rc : forget_in(t, STORE_DB_AFFS_BY_JID, STORE_DB_AFFS, bare, count);
+}

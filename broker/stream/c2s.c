@@ -320,6 +320,18 @@ static void c2s_register_send_cb(void *arg, const struct xml_node *reply)
     c2s_send_node(arg, reply);
 }
 
+/* An in-band registration over this address's hourly allowance: <resource-constraint/>. */
+static void c2s_register_refuse(struct c2s *c, struct xml_node *iq, struct arena *a)
+{
+    struct stanza st = {.node = iq, .arena = a, .kind = STANZA_IQ, .id = xml_attr(iq, "id")};
+    struct xmpp_error e = xmpp_error_of("resource-constraint");
+    e.text = "too many registrations from this address: try again later";
+    struct xml_node *r = st.id ? stanza_error_reply(a, &st, NULL, &e) : NULL;
+    log_info("[%s] registration refused: max_registrations_per_ip", conn_log_ctx(c->conn));
+    if (r)
+        c2s_send_node(c, r);
+}
+
 static bool is_iq_with(const struct xml_node *n, const char *ns)
 {
     return xml_is(n, XMPP_NS_CLIENT, "iq") && xml_child(n, ns, NULL) != NULL;
@@ -346,6 +358,13 @@ static void c2s_handle_element(struct c2s *c, struct xml_node *n, struct arena *
             return;
         }
         if (c->state == C2S_NEGOTIATE && is_iq_with(n, NS_REGISTER) && !c2s_tls_required(c)) {
+            const char *t = xml_attr(n, "type");
+            if (c->srv->cfg.registration && t && strcmp(t, "set") == 0 &&
+                !net_registration_allowed(c->conn)) {
+                /* Account creation is rationed per address (max_registrations_per_ip). */
+                c2s_register_refuse(c, n, a);
+                return;
+            }
             register_handle_unauthenticated(c->srv, n, a, c2s_register_send_cb, c);
             return;
         }

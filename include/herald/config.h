@@ -56,6 +56,7 @@ struct herald_config {
     uint64_t max_connections;
     uint64_t max_connections_per_ip;
     uint64_t auth_max_failures;
+    uint64_t max_registrations_per_ip;
     uint64_t auth_failure_delay_ms;
     uint64_t handshake_timeout;
     uint64_t output_buffer_limit;

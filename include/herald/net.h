@@ -60,6 +60,9 @@ bool net_reap_pending(const struct net *n);
 size_t net_conn_count(const struct net *n);
 void net_free(struct net **n);
 
+/* May this peer's address attempt another in-band registration (max_registrations_per_ip
+ * an hour)? Counts the attempt when it may. */
+bool net_registration_allowed(struct conn *c);
 /* Remember an authentication failure from this peer's address; returns the delay (ms) to
  * wait before answering it (doubles per recent failure, capped). */
 uint64_t net_auth_failure(struct conn *c);

@@ -18,6 +18,8 @@ HERALD_MUST_CHECK enum herald_rc pubsub_init(struct server *srv, struct pubsub_r
 void pubsub_free(struct pubsub_registry **reg);
 /* The service with this JID, or NULL. */
 struct pubsub_service *pubsub_service_find(struct pubsub_registry *reg, const char *jid);
+/* An account was deleted (its pubsub records went with it: accounts_delete). */
+void pubsub_account_deleted(struct server *srv, const char *bare);
 
 /*
  * A local session's availability changed (RFC 6121 §4): broker/im calls this after it

@@ -109,4 +109,13 @@ HERALD_MUST_CHECK enum herald_rc
 pubsub_store_affs_of_jid(struct store_txn *t, const char *svc, const char *bare,
                          bool (*fn)(void *arg, const char *node, uint8_t aff), void *arg);
 
+/*
+ * Remove every subscription of `bare` and of its full JIDs, and every affiliation of
+ * `bare`, on every service (an account is deleted). Nodes stay; a node whose only owner
+ * this was is left without owner (administrators still manage it: pubsub_create policy).
+ * *count (may be NULL) receives how many records went.
+ */
+HERALD_MUST_CHECK enum herald_rc pubsub_store_forget_jid(struct store_txn *t, const char *bare,
+                                                         uint64_t *count);
+
 #endif

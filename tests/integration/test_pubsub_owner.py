@@ -331,6 +331,23 @@ def test_configure_notify_config():
         a.close()
 
 
+def test_pending_subscriber_hears_deletion_but_not_configuration():
+    """XEP-0060 §8.2.5.3 / §4.2: a pending subscription gets no notifications (so not the
+    configuration of an authorize node it was not admitted to); §8.4.2: deletion is
+    told to every subscription, pending ones included."""
+    with harness.Broker(users=USERS) as b:
+        a = b.client(A)
+        create(a, 'closed', cfg_fields(notify_config=True, access_model='authorize'))
+        bob = online(b, B)
+        sub = subscription_of(subscribe(bob, 'closed'))
+        assert sub.get('subscription') == 'pending', show(sub)
+        ok(configure(a, 'closed', title='Secret'))
+        no_event(bob, 'closed', 'configuration')
+        ok(owner(a, 'set', el(O('delete'), {'node': 'closed'})))
+        expect_event(bob, 'closed', 'delete')
+        a.close()
+
+
 # ------------------------------------------------------------------ §8.3 default
 def test_default_configuration():
     """XEP-0060 §8.3.2: the default node configuration as a node_config form; §8.3.1.1 a

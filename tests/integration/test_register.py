@@ -109,6 +109,22 @@ def test_register_then_login():
         assert can_login(b, 'newbie', 'n3wbie-pass')
 
 
+def test_register_rate_limited_per_address():
+    """Every input has a limit: in-band registrations (XEP-0077 §3.1) from one address are
+    rationed (max_registrations_per_ip an hour; reconnecting does not reset it); beyond it
+    the server answers <resource-constraint/> and creates nothing."""
+    with harness.Broker(overrides=dict(ON, max_registrations_per_ip='2')) as b:
+        for i in range(2):
+            c = b.client(login=False)
+            assert reg_set(c, 'user%d' % i, 'pw-%d' % i).get('type') == 'result'
+            c.close()
+        c = b.client(login=False)
+        assert_error(reg_set(c, 'user2', 'pw-2'), 'wait', 'resource-constraint')
+        c.close()
+        assert can_login(b, 'user1', 'pw-1')
+        assert not can_login(b, 'user2', 'pw-2')
+
+
 def test_register_conflict():
     """XEP-0077 §3.1: a taken user name -> <conflict/> (cancel); the existing account's
     password is unchanged. The name is compared after preparation (RFC 7613 case
@@ -288,6 +304,44 @@ def test_cancel_registration():
         assert r.get('type') == 'result', xmpp.to_xml(r)
         c.close()
         assert can_login(b, 'alice', 'reborn-pass')
+
+
+def test_cancel_forgets_pubsub_state():
+    """XEP-0077 §3.2 with XEP-0060 §4.1: a cancelled account takes its node subscriptions
+    and affiliations with it, so an account registered later under the same name does not
+    inherit ownership of its nodes; other subscribers keep theirs."""
+    P = 'http://jabber.org/protocol/pubsub'
+    PS = 'pubsub.localhost'
+
+    def ps(c, type, xml):
+        return c.iq(xmpp.parse("<iq type='%s' to='%s'><pubsub xmlns='%s'>%s</pubsub></iq>"
+                               % (type, PS, P, xml)))
+    with harness.Broker(overrides=ON, users=[ALICE, BOB]) as b:
+        a = b.client(*ALICE)
+        assert ps(a, 'set', "<create node='mine'/>").get('type') == 'result'
+        assert ps(a, 'set', "<subscribe node='mine' jid='alice@localhost'/>").get('type') == 'result'
+        bob = b.client(*BOB)
+        assert ps(bob, 'set', "<subscribe node='mine' jid='bob@localhost'/>").get('type') == 'result'
+        assert remove(a).get('type') == 'result'
+        assert a.expect_stream_error() == 'not-authorized'
+        c = b.client(login=False)
+        assert reg_set(c, 'alice', 'again-pass').get('type') == 'result'
+        c.close()
+        a = b.client('alice@localhost', 'again-pass')
+        r = ps(a, 'get', '<affiliations/>')
+        assert r.find('{%s}pubsub/{%s}affiliations/{%s}affiliation' % (P, P, P)) is None, \
+            xmpp.to_xml(r)
+        r = ps(a, 'get', '<subscriptions/>')
+        assert r.find('{%s}pubsub/{%s}subscriptions/{%s}subscription' % (P, P, P)) is None, \
+            xmpp.to_xml(r)
+        r = a.iq(xmpp.parse("<iq type='set' to='%s'><pubsub xmlns='%s#owner'><delete node='mine'/>"
+                            "</pubsub></iq>" % (PS, P)))
+        assert xmpp.error_condition(r) == ('auth', 'forbidden'), xmpp.to_xml(r)
+        r = ps(bob, 'get', '<subscriptions/>')
+        subs = r.findall('{%s}pubsub/{%s}subscriptions/{%s}subscription' % (P, P, P))
+        assert [s.get('node') for s in subs] == ['mine'], xmpp.to_xml(r)
+        a.close()
+        bob.close()
 
 
 def test_cancel_to_server_address():

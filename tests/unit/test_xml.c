@@ -13,7 +13,7 @@
 #include "herald/xml_stream.h"
 
 #define HDR                                                                                        \
-    "<?xml version='1.0'?><stream:stream to='example.com' xmlns='jabber:client' "                 \
+    "<?xml version='1.0'?><stream:stream to='example.com' xmlns='jabber:client' "                  \
     "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
 
 static const struct xml_stream_limits limits = {4096, 16, 16, 2048};
@@ -62,9 +62,10 @@ static void run_stream(const char *in, size_t chunk, struct run *r)
 static void test_xml__stanzas_any_chunking(void **state)
 {
     (void)state;
-    const char *in = HDR "<message to='a@b' type='chat'><body>hi &amp; &lt;there&gt;</body></message>"
-                         "  <presence/>\n<iq type='get' id='1'><query xmlns='jabber:iq:roster'/></iq>"
-                         "</stream:stream>";
+    const char *in =
+        HDR "<message to='a@b' type='chat'><body>hi &amp; &lt;there&gt;</body></message>"
+            "  <presence/>\n<iq type='get' id='1'><query xmlns='jabber:iq:roster'/></iq>"
+            "</stream:stream>";
     for (size_t chunk = 1; chunk < 40; chunk++) {
         struct run r;
         run_stream(in, chunk, &r);
@@ -72,8 +73,8 @@ static void test_xml__stanzas_any_chunking(void **state)
         assert_int_equal(r.opens, 1);
         assert_int_equal(r.stanzas, 3);
         assert_int_equal(r.closes, 1);
-        assert_string_equal(r.first,
-                            "<message to='a@b' type='chat'><body>hi &amp; &lt;there&gt;</body></message>");
+        assert_string_equal(
+            r.first, "<message to='a@b' type='chat'><body>hi &amp; &lt;there&gt;</body></message>");
         assert_string_equal(r.last, "<iq type='get' id='1'><query xmlns='jabber:iq:roster'/></iq>");
     }
 }
@@ -148,9 +149,10 @@ static void test_xml__restart_carries_rest(void **state)
     (void)state;
     struct xml_stream *s = xml_stream_new(&limits);
     assert_non_null(s);
-    const char *in = HDR "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AA==</auth>"
-                         "<stream:stream xmlns='jabber:client' "
-                         "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'><presence/>";
+    const char *in =
+        HDR "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AA==</auth>"
+            "<stream:stream xmlns='jabber:client' "
+            "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'><presence/>";
     assert_int_equal(xml_stream_feed(s, in, strlen(in)), XML_STREAM_OPEN);
     assert_int_equal(xml_stream_next(s), XML_STREAM_STANZA);
     assert_true(xml_is(xml_stream_stanza(s), "urn:ietf:params:xml:ns:xmpp-sasl", "auth"));
@@ -198,9 +200,10 @@ static void test_xml__writer_namespaces(void **state)
 {
     (void)state;
     struct arena *a = arena_new(0);
-    const char *doc = "<e:entry xmlns:e='http://www.w3.org/2005/Atom' xmlns:g='urn:geo' xml:lang='en' "
-                      "g:lat='1&quot;'><e:title type='text'>a&#13;&lt;b</e:title><p xmlns='urn:p'>t</p>"
-                      "</e:entry>";
+    const char *doc =
+        "<e:entry xmlns:e='http://www.w3.org/2005/Atom' xmlns:g='urn:geo' xml:lang='en' "
+        "g:lat='1&quot;'><e:title type='text'>a&#13;&lt;b</e:title><p xmlns='urn:p'>t</p>"
+        "</e:entry>";
     struct xml_node *root;
     assert_int_equal(xml_parse_fragment(a, doc, strlen(doc), 8, &root), HERALD_OK);
     assert_true(xml_is(root, "http://www.w3.org/2005/Atom", "entry"));
@@ -224,8 +227,8 @@ static void test_xml__writer_namespaces(void **state)
     assert_string_equal(b.data, "<iq><query xmlns='jabber:iq:roster'><item/></query></iq>");
     buf_reset(&b);
     assert_int_equal(xml_write(&b, iq, NULL), HERALD_OK);
-    assert_string_equal(b.data,
-                        "<iq xmlns='jabber:client'><query xmlns='jabber:iq:roster'><item/></query></iq>");
+    assert_string_equal(
+        b.data, "<iq xmlns='jabber:client'><query xmlns='jabber:iq:roster'><item/></query></iq>");
     buf_cleanup(&b);
     assert_int_not_equal(xml_parse_fragment(a, "<a><!-- c --></a>", 17, 8, &root), HERALD_OK);
     assert_int_not_equal(xml_parse_fragment(a, "<a>", 3, 8, &root), HERALD_OK);

@@ -34,10 +34,13 @@ static int teardown(void **state)
     return 0;
 }
 
+/* Room for "key-" and any size_t, so snprintf can never truncate. */
+#define KEY_MAX 32
+
 /* Keys for the many-keys tests: "key-<n>", kept alive for the map's lifetime. */
-static char (*make_keys(size_t n))[16]
+static char (*make_keys(size_t n))[KEY_MAX]
 {
-    char(*keys)[16] = calloc(n, sizeof(*keys));
+    char(*keys)[KEY_MAX] = calloc(n, sizeof(*keys));
     assert_non_null(keys);
     for (size_t i = 0; i < n; i++)
         snprintf(keys[i], sizeof(keys[i]), "key-%zu", i);
@@ -111,7 +114,7 @@ static void test_hmap__replace_returns_old_and_takes_new_key(void **state)
 static void test_hmap__iterates_every_live_entry_once(void **state)
 {
     struct hmap *m = *state;
-    char(*keys)[16] = make_keys(100);
+    char(*keys)[KEY_MAX] = make_keys(100);
     int seen[100] = {0};
     for (size_t i = 0; i < 100; i++)
         assert_int_equal(hmap_put(m, keys[i], strlen(keys[i]), keys[i], NULL), HERALD_OK);
@@ -121,7 +124,7 @@ static void test_hmap__iterates_every_live_entry_once(void **state)
     size_t kl, n = 0;
     void *v;
     for (size_t pos = 0; hmap_iter(m, &pos, &k, &kl, &v);) {
-        size_t i = (size_t)((char(*)[16])v - keys);
+        size_t i = (size_t)((char(*)[KEY_MAX])v - keys);
         assert_true(i < 100);
         assert_ptr_equal(k, keys[i]);
         assert_int_equal(kl, strlen(keys[i]));
@@ -137,7 +140,7 @@ static void test_hmap__iterates_every_live_entry_once(void **state)
 static void test_hmap__delete_current_while_iterating(void **state)
 {
     struct hmap *m = *state;
-    char(*keys)[16] = make_keys(50);
+    char(*keys)[KEY_MAX] = make_keys(50);
     for (size_t i = 0; i < 50; i++)
         assert_int_equal(hmap_put(m, keys[i], strlen(keys[i]), keys[i], NULL), HERALD_OK);
     const char *k;
@@ -155,7 +158,7 @@ static void test_hmap__delete_current_while_iterating(void **state)
 static void test_hmap__grows_and_keeps_everything(void **state)
 {
     struct hmap *m = *state;
-    char(*keys)[16] = make_keys(MANY);
+    char(*keys)[KEY_MAX] = make_keys(MANY);
     size_t cap0 = 0;
     for (size_t i = 0; i < MANY; i++) {
         assert_int_equal(hmap_put(m, keys[i], strlen(keys[i]), keys[i], NULL), HERALD_OK);
@@ -176,7 +179,7 @@ static void test_hmap__grows_and_keeps_everything(void **state)
 static void test_hmap__tombstones_do_not_break_probing(void **state)
 {
     struct hmap *m = *state;
-    char(*keys)[16] = make_keys(MANY);
+    char(*keys)[KEY_MAX] = make_keys(MANY);
     for (size_t i = 0; i < MANY; i++)
         assert_int_equal(hmap_put(m, keys[i], strlen(keys[i]), keys[i], NULL), HERALD_OK);
     /* Delete every other key: the survivors behind a tombstone are still found. */
@@ -205,7 +208,7 @@ static void test_hmap__tombstones_do_not_break_probing(void **state)
 static void test_hmap__churn_does_not_grow_without_bound(void **state)
 {
     struct hmap *m = *state;
-    char(*keys)[16] = make_keys(MANY);
+    char(*keys)[KEY_MAX] = make_keys(MANY);
     /* A sliding window of 64 live keys over many inserts and deletes: tombstones are
      * reclaimed by resizing, so the table stays small. */
     for (size_t i = 0; i < MANY; i++) {

@@ -63,7 +63,7 @@ static void send_approval_form(struct pubsub_service *svc, const struct pubsub_n
                                const char *to, const char *jid, const char *subid)
 {
     char id[40];
-    pubsub_next_msgid(svc, id);
+    pubsub_next_msgid(svc, NULL, id);
     struct arena *a = arena_new(0);
     struct xml_node *m = a ? xml_elem_new(a, XMPP_NS_CLIENT, "message") : NULL;
     struct xml_node *x = m ? approval_form(a, n->name, jid, subid) : NULL;
@@ -96,8 +96,10 @@ void pubsub_handle_owner_message(struct pubsub_service *svc, struct stanza *st)
 {
     struct arena *a = st->arena;
     const char *from = st->from_str ? st->from_str : "?";
-    if (st->type && strcmp(st->type, "error") == 0)
-        return; /* a bounce of a notification or of an approval request */
+    if (st->type && strcmp(st->type, "error") == 0) {
+        pubsub_handle_bounce(svc, st); /* of a notification, or of an approval request */
+        return;
+    }
     struct xml_node *x = xml_child(st->node, NS_XDATA, "x");
     struct forms_form *f;
     const char *why = NULL, *ftype = NULL;

@@ -176,7 +176,38 @@ struct list_ctx {
     const char *first, *last;        /* the page's first and last NodeIDs */
     const struct pubsub_config *cfg; /* items of a node: its item_expire */
     int64_t now;
+    struct pubsub_service *service; /* the node list: whose nodes, and for whom */
+    const char *requester;
+    enum herald_rc rc; /* a failure inside a callback */
 };
+
+/*
+ * §5.2: disco#items lists the nodes "accessible to the requesting entity". A node is listed
+ * when the access model would let the requester subscribe or ask to (an authorize node is
+ * listed: subscribing is how access is asked for); whitelist nodes of others, presence and
+ * roster nodes whose owners do not grant access, and nodes that outcast the requester are not.
+ */
+static bool node_listed(struct list_ctx *x, const char *name, size_t len, bool *listed)
+{
+    char buf[PUBSUB_NODE_MAX + 1];
+    struct pubsub_node *n;
+    *listed = false;
+    if (len > PUBSUB_NODE_MAX)
+        return true; /* not a NodeID this service made */
+    memcpy(buf, name, len);
+    buf[len] = '\0';
+    enum herald_rc rc = pubsub_node_get(x->service, buf, &n);
+    if (rc == HERALD_ENOTFOUND)
+        return true;
+    if (rc) {
+        x->rc = rc;
+        return false;
+    }
+    enum pubsub_access_verdict v =
+        pubsub_access_check(x->service, n, x->requester, PUBSUB_OP_SUBSCRIBE);
+    *listed = v == PUBSUB_ALLOW || v == PUBSUB_NEEDS_APPROVAL;
+    return true;
+}
 
 static bool list_add(struct list_ctx *x, const char *attr, const char *value, size_t len)
 {
@@ -198,7 +229,10 @@ static bool list_add(struct list_ctx *x, const char *attr, const char *value, si
 
 static bool list_node_cb(void *arg, const char *name, size_t len)
 {
-    return list_add(arg, "node", name, len);
+    bool listed;
+    if (!node_listed(arg, name, len, &listed))
+        return false;
+    return !listed || list_add(arg, "node", name, len);
 }
 
 static bool list_item_cb(void *arg, const struct pubsub_store_item *item)
@@ -211,19 +245,28 @@ static bool list_item_cb(void *arg, const struct pubsub_store_item *item)
 }
 
 struct position_ctx {
-    const char *until;
-    uint64_t n;
+    struct list_ctx *list;
+    const char *until; /* NULL: no <after/> */
+    uint64_t count;    /* listed nodes */
+    uint64_t index;    /* listed nodes up to and including `until` */
 };
 
-/* Counts the NodeIDs up to and including `until`. */
+/* Counts the listed NodeIDs, and those up to and including `until`. */
 static bool position_cb(void *arg, const char *name, size_t len)
 {
     struct position_ctx *x = arg;
-    size_t ulen = strlen(x->until);
-    int c = memcmp(name, x->until, len < ulen ? len : ulen);
-    if (c > 0 || (c == 0 && len > ulen))
+    bool listed;
+    if (!node_listed(x->list, name, len, &listed))
         return false;
-    x->n++;
+    if (!listed)
+        return true;
+    x->count++;
+    if (x->until) {
+        size_t ulen = strlen(x->until);
+        int c = memcmp(name, x->until, len < ulen ? len : ulen);
+        if (c < 0 || (c == 0 && len <= ulen))
+            x->index++;
+    }
     return true;
 }
 
@@ -238,7 +281,7 @@ static bool list_nodes(struct pubsub_req *r, struct store_txn *t, const struct x
     const struct xml_node *set = xml_child(query, NS_RSM, "set");
     const char *smax = set ? xml_child_text(set, NS_RSM, "max") : NULL;
     const char *after = set ? xml_child_text(set, NS_RSM, "after") : NULL;
-    uint64_t max = DISCO_ITEMS_MAX, count = 0, index = 0;
+    uint64_t max = DISCO_ITEMS_MAX;
     if (set && (xml_child(set, NS_RSM, "before") || xml_child(set, NS_RSM, "index"))) {
         pubsub_reply_error(r, "feature-not-implemented", NULL); /* XEP-0059 §2.5 */
         return false;
@@ -250,14 +293,12 @@ static bool list_nodes(struct pubsub_req *r, struct store_txn *t, const struct x
     if (after && *after == '\0')
         after = NULL;
     x->max = max < DISCO_ITEMS_MAX ? max : DISCO_ITEMS_MAX;
-    struct position_ctx pos = {after, 0};
+    struct position_ctx pos = {x, after, 0, 0};
     enum herald_rc rc = pubsub_store_nodes_each(t, r->svc->jid, after, list_node_cb, x);
-    if (rc == HERALD_OK && (set || x->more)) {
-        rc = pubsub_node_count(r->svc, &count);
-        if (rc == HERALD_OK && after)
-            rc = pubsub_store_nodes_each(t, r->svc->jid, NULL, position_cb, &pos);
-        index = pos.n;
-    }
+    if (rc == HERALD_OK && (set || x->more))
+        rc = pubsub_store_nodes_each(t, r->svc->jid, NULL, position_cb, &pos);
+    if (rc == HERALD_OK && x->rc)
+        rc = x->rc;
     if (rc == HERALD_OK && x->oom)
         rc = HERALD_ENOMEM;
     if (rc == HERALD_OK && (set || x->more)) {
@@ -265,8 +306,8 @@ static bool list_nodes(struct pubsub_req *r, struct store_txn *t, const struct x
         struct xml_node *f = s && x->n ? xml_add_child(r->a, s, NS_RSM, "first") : NULL;
         struct xml_node *l = f ? xml_add_child(r->a, s, NS_RSM, "last") : NULL;
         struct xml_node *c = s ? xml_add_child(r->a, s, NS_RSM, "count") : NULL;
-        const char *idx = arena_printf(r->a, "%llu", (unsigned long long)index);
-        const char *cnt = arena_printf(r->a, "%llu", (unsigned long long)count);
+        const char *idx = arena_printf(r->a, "%llu", (unsigned long long)pos.index);
+        const char *cnt = arena_printf(r->a, "%llu", (unsigned long long)pos.count);
         if (c == NULL || idx == NULL || cnt == NULL || (x->n && l == NULL) ||
             xml_add_text(r->a, c, cnt, strlen(cnt)) ||
             (f && (xml_set_attr(r->a, f, "index", idx) ||
@@ -303,7 +344,14 @@ void pubsub_handle_disco_items(struct pubsub_req *r, struct xml_node *query)
     struct xml_node *q = xml_elem_new(a, NS_DISCO_ITEMS, "query");
     struct store_txn *t;
     struct list_ctx x = {
-        .a = a, .q = q, .svc = r->svc->jid, .max = DISCO_ITEMS_MAX, .now = herald_wall_us()};
+        .a = a,
+        .q = q,
+        .svc = r->svc->jid,
+        .max = DISCO_ITEMS_MAX,
+        .now = herald_wall_us(),
+        .service = r->svc,
+        .requester = r->from_bare,
+    };
     enum herald_rc rc = q ? store_read(r->srv->store, &t) : HERALD_ENOMEM;
     if (rc == HERALD_OK && n == NULL) {
         if (!list_nodes(r, t, query, &x))

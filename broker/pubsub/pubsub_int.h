@@ -107,6 +107,8 @@ struct pubsub_node {
     struct hmap affs;  /* bare jid -> struct pubsub_affentry */
 };
 
+struct pubsub_sent;
+
 struct pubsub_service {
     struct pubsub_registry *reg;
     struct server *srv;
@@ -115,6 +117,7 @@ struct pubsub_service {
     struct hmap nodes; /* loaded nodes: name -> struct pubsub_node */
     int64_t nnodes;    /* node records in the store (pubsub_max_nodes); -1: not counted yet */
     uint64_t notify_seq;
+    struct pubsub_sent *sent; /* the nodes of recent notifications (pubsub_bounce.c) */
 };
 
 struct pubsub_expiry;
@@ -220,6 +223,13 @@ const struct pubsub_affentry *pubsub_node_next_owner(const struct pubsub_node *n
 /* Set an affiliation in memory (PUBSUB_AFF_NONE removes it). */
 HERALD_MUST_CHECK enum herald_rc pubsub_node_set_aff(struct pubsub_node *n, const char *bare,
                                                      enum pubsub_aff aff);
+struct pubsub_deferred_event;
+/* §8.5: delete every item of n in a nested transaction. *ev receives the <purge/> notice
+ * for the subscribers (NULL when notify_retract is off, nobody is subscribed, or memory ran
+ * out), which the caller queues after the commit or frees with pubsub_deferred_event_cb. */
+HERALD_MUST_CHECK enum herald_rc pubsub_node_purge(struct pubsub_service *svc,
+                                                   struct pubsub_node *n,
+                                                   struct pubsub_deferred_event **ev);
 /* More writes for the nested transaction that creates a node. */
 typedef enum herald_rc (*pubsub_write_fn)(struct store_txn *t, void *arg);
 /*
@@ -407,8 +417,16 @@ size_t pubsub_notify_jid(struct pubsub_service *svc, const char *jid, size_t jid
                          const char *headers, bool presence_based, unsigned show_values);
 /* Send a complete stanza built in a tree (single recipient notifications). */
 void pubsub_send_message(struct pubsub_service *svc, struct xml_node *msg);
-/* A new notification message id: "<boot>-<n>". */
-void pubsub_next_msgid(struct pubsub_service *svc, char out[40]);
+/* A new notification message id: "<boot>-<n>"; `node` (NULL: none) is remembered for
+ * bounces. */
+void pubsub_next_msgid(struct pubsub_service *svc, const char *node, char out[40]);
+
+/* ---- pubsub_bounce.c ---- */
+/* Remember that notification `seq` was about `node` (best effort). */
+void pubsub_sent_note(struct pubsub_service *svc, uint64_t seq, const char *node);
+void pubsub_sent_free(struct pubsub_service *svc);
+/* §13.4: an error message sent to the service, answering one of its notifications. */
+void pubsub_handle_bounce(struct pubsub_service *svc, struct stanza *st);
 
 /* ---- pubsub_events.c ---- */
 /*

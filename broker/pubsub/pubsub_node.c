@@ -534,6 +534,36 @@ static void owner_delete(struct pubsub_req *r)
     reply_with_event(r, e);
 }
 
+enum herald_rc pubsub_node_purge(struct pubsub_service *svc, struct pubsub_node *n,
+                                 struct pubsub_deferred_event **ev)
+{
+    *ev = NULL;
+    struct store_txn *t;
+    enum herald_rc rc = pubsub_txn_begin(svc, &t);
+    if (rc == HERALD_OK)
+        rc = pubsub_txn_end(&t, pubsub_store_items_purge(t, svc->jid, n->name, NULL));
+    if (rc) {
+        log_error("pubsub purge %s/%s: %s", svc->jid, n->name, herald_rc_str(rc));
+        return rc;
+    }
+    n->nitems = 0;
+    /* §8.5.2: one <purge/> instead of a retraction per item. */
+    if (n->cfg.notify_retract && n->nsubscribers) {
+        struct buf b;
+        buf_init(&b, 0);
+        buf_append_str(&b, "<event xmlns='" PUBSUB_NS_EVENT "'><purge node='");
+        buf_append_xml_attr_escaped(&b, n->name, strlen(n->name));
+        buf_append_str(&b, "'/></event>");
+        if (!b.err)
+            *ev = pubsub_deferred_event_new(svc, n, b.data, b.len, PUBSUB_NOTIFY_NODE);
+        buf_cleanup(&b);
+        if (*ev == NULL)
+            log_warn("pubsub purge %s/%s: out of memory, subscribers are not told", svc->jid,
+                     n->name);
+    }
+    return HERALD_OK;
+}
+
 static void owner_purge(struct pubsub_req *r)
 {
     struct pubsub_node *n = pubsub_owner_node(r);
@@ -543,27 +573,10 @@ static void owner_purge(struct pubsub_req *r)
         pubsub_reply_unsupported(r, "persistent-items");
         return;
     }
-    struct store_txn *t;
-    enum herald_rc rc = pubsub_txn_begin(r->svc, &t);
-    if (rc == HERALD_OK)
-        rc = pubsub_txn_end(&t, pubsub_store_items_purge(t, r->svc->jid, n->name, NULL));
-    if (rc) {
-        log_error("pubsub purge %s: %s", n->name, herald_rc_str(rc));
+    struct pubsub_deferred_event *e;
+    if (pubsub_node_purge(r->svc, n, &e)) {
         pubsub_reply_error(r, "internal-server-error", NULL);
         return;
-    }
-    n->nitems = 0;
-    /* §8.5.2: one <purge/> instead of a retraction per item. */
-    struct pubsub_deferred_event *e = NULL;
-    if (n->cfg.notify_retract && n->nsubscribers) {
-        struct buf b;
-        buf_init(&b, 0);
-        buf_append_str(&b, "<event xmlns='" PUBSUB_NS_EVENT "'><purge node='");
-        buf_append_xml_attr_escaped(&b, n->name, strlen(n->name));
-        buf_append_str(&b, "'/></event>");
-        if (!b.err)
-            e = pubsub_deferred_event_new(r->svc, n, b.data, b.len, PUBSUB_NOTIFY_NODE);
-        buf_cleanup(&b);
     }
     reply_with_event(r, e);
 }

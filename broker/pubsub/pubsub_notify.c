@@ -20,9 +20,11 @@
 
 #define MESSAGE_END "</message>"
 
-void pubsub_next_msgid(struct pubsub_service *svc, char out[40])
+void pubsub_next_msgid(struct pubsub_service *svc, const char *node, char out[40])
 {
     snprintf(out, 40, "%s-%llx", svc->reg->boot, (unsigned long long)++svc->notify_seq);
+    if (node)
+        pubsub_sent_note(svc, svc->notify_seq, node);
 }
 
 enum herald_rc pubsub_event_build(struct pubsub_service *svc, const struct pubsub_node *n,
@@ -30,7 +32,7 @@ enum herald_rc pubsub_event_build(struct pubsub_service *svc, const struct pubsu
 {
     char id[40];
     struct buf head;
-    pubsub_next_msgid(svc, id);
+    pubsub_next_msgid(svc, n ? n->name : NULL, id);
     buf_init(&head, 0);
     buf_append_str(&head, " from='");
     buf_append_xml_attr_escaped(&head, svc->jid, strlen(svc->jid));

@@ -8,7 +8,9 @@
  *  - temporary subscriptions (pubsub#expire = presence, or every subscription of a node
  *    with pubsub#tempsub) end when the subscribed JID's presence session does: a full JID
  *    when that resource goes unavailable, a bare JID when no resource of the account is
- *    available any more. Owners of nodes with notify_sub are told after the commit.
+ *    available any more. Owners of nodes with notify_sub are told after the commit;
+ *  - nodes with pubsub#purge_offline lose their items when their publisher's account has
+ *    no available resource left.
  *
  * Presence-based delivery itself needs nothing here: pubsub_notify_jid looks at the
  * sessions' presence when it delivers.
@@ -224,6 +226,58 @@ static void end_temporary(struct pubsub_service *svc, struct session *s, const c
     }
 }
 
+/* ---- the end of a publisher's presence: pubsub#purge_offline ---- */
+
+struct published_ctx {
+    struct pubsub_names nodes;
+    bool oom;
+};
+
+static bool published_cb(void *arg, const char *node, uint8_t aff)
+{
+    struct published_ctx *x = arg;
+    if (aff != PUBSUB_AFF_OWNER && aff != PUBSUB_AFF_PUBLISHER && aff != PUBSUB_AFF_PUBLISH_ONLY)
+        return true;
+    if (!pubsub_names_add(&x->nodes, node, strlen(node))) {
+        x->oom = true;
+        return false;
+    }
+    return true;
+}
+
+/*
+ * §16.4.4 pubsub#purge_offline ("purge all items when the relevant publisher goes
+ * offline"): the nodes this account may publish to (owner, publisher, publish-only) that
+ * ask for it lose their items, as by an owner's purge (§8.5, notice included), when the
+ * account's last available resource goes offline.
+ */
+static void purge_offline(struct pubsub_service *svc, const char *bare)
+{
+    struct published_ctx x = {{NULL, 0, 0}, false};
+    struct store_txn *t;
+    enum herald_rc rc = store_read(svc->srv->store, &t);
+    if (rc == HERALD_OK)
+        rc = pubsub_store_affs_of_jid(t, svc->jid, bare, published_cb, &x);
+    if (rc == HERALD_OK && x.oom)
+        rc = HERALD_ENOMEM;
+    if (rc)
+        log_error("pubsub: cannot find the nodes %s publishes to: %s", bare, herald_rc_str(rc));
+    for (size_t i = 0; rc == HERALD_OK && i < x.nodes.n; i++) {
+        struct pubsub_node *n;
+        struct pubsub_deferred_event *e;
+        if (pubsub_node_get(svc, x.nodes.v[i], &n) != HERALD_OK || !n->cfg.purge_offline ||
+            !n->cfg.persist_items || n->nitems == 0)
+            continue;
+        if (pubsub_node_purge(svc, n, &e) != HERALD_OK)
+            continue;
+        log_info("pubsub: %s/%s purged, its publisher %s went offline", svc->jid, n->name, bare);
+        if (e && !pubsub_deferred_event_queue(e))
+            log_warn("pubsub: the subscribers of %s/%s are not told of its purge", svc->jid,
+                     n->name);
+    }
+    pubsub_names_free(&x.nodes);
+}
+
 /* ---- the entry point ---- */
 
 void pubsub_presence_changed(struct server *srv, struct session *s, bool available_now,
@@ -254,10 +308,14 @@ void pubsub_presence_changed(struct server *srv, struct session *s, bool availab
         }
         if (l.n > 1)
             qsort(l.v, l.n, sizeof(*l.v), found_cmp);
-        if (available_now)
+        if (available_now) {
             send_last_items(svc, s, bare, &l);
-        else
+        } else {
             end_temporary(svc, s, bare, &l);
+            /* Only a resource that was online can take its account offline. */
+            if (was_available && !other_available(srv, s, bare))
+                purge_offline(svc, bare);
+        }
         found_free(&l);
     }
 }

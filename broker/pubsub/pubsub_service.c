@@ -475,6 +475,7 @@ static void service_free(struct pubsub_service *svc)
     while (hmap_iter(&svc->nodes, &pos, NULL, NULL, &v))
         pubsub_node_free(v);
     hmap_cleanup(&svc->nodes);
+    pubsub_sent_free(svc);
     free(svc->jid);
     free(svc);
 }

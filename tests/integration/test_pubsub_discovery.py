@@ -134,6 +134,35 @@ def test_discover_nodes():
         c.close()
 
 
+def test_discover_nodes_lists_only_accessible_nodes():
+    """XEP-0060 §5.2: disco#items gives the nodes "accessible to the requesting entity".
+    A whitelist node is listed to its owner and members, not to others; an authorize node
+    is listed to everyone (subscribing is how access is asked for); a node that outcasts
+    an entity is not listed to it. The RSM count is of the listed nodes."""
+    with harness.Broker(users=USERS) as b:
+        a, bb = b.client(A), b.client(B)
+        create(a, 'open')
+        create(a, 'closed', config={'pubsub#access_model': 'whitelist'})
+        create(a, 'asked', config={'pubsub#access_model': 'authorize'})
+        create(a, 'banned')
+        set_affiliation(a, 'banned', B, 'outcast')
+
+        def listed(c):
+            return sorted(i['node'] for i in disco_item_list(disco_items(c)))
+
+        assert listed(a) == ['asked', 'banned', 'closed', 'open'], listed(a)
+        assert listed(bb) == ['asked', 'open'], listed(bb)
+        r = bb.iq(el('iq', {'type': 'get', 'to': PS},
+                     el(qn(NS_DISCO_ITEMS, 'query'), None,
+                        el(qn(NS_RSM, 'set'), None, el(qn(NS_RSM, 'max'), text='0')))))
+        assert ok(r).findtext('%s/%s/%s' % (qn(NS_DISCO_ITEMS, 'query'), qn(NS_RSM, 'set'),
+                                            qn(NS_RSM, 'count'))) == '2', show(r)
+        set_affiliation(a, 'closed', B, 'member')
+        assert listed(bb) == ['asked', 'closed', 'open'], listed(bb)
+        a.close()
+        bb.close()
+
+
 def test_discover_nodes_in_pages():
     """XEP-0060 §5.2 leaves large node lists to XEP-0030's advice, XEP-0059: <max/> and
     <after/> page through the nodes in a stable order, each page with <first index/>,

@@ -7,8 +7,9 @@ import time
 
 import harness
 from xmpp import el
-from pubsub_common import (A, B, USERS, E, P, create, event_items, expect_event, no_event, ok,
-                           online, publish, request, show, subscribe, subscription_of)
+from pubsub_common import (A, B, USERS, E, P, create, event_items, expect_event, item_ids, items,
+                           no_event, ok, online, publish, request, show, subscribe,
+                           subscription_of)
 
 
 def subs_of(c, node):
@@ -148,6 +149,32 @@ def test_tempsub_node_makes_every_subscription_temporary():
         assert (s.get('jid'), s.get('subscription')) == (bob.jid, 'none'), show(m)
         assert subs_of(b.client(B, resource='watch'), 'live') == []
         a.close()
+
+
+# ------------------------------------------------------------------ purge_offline
+def test_purge_offline_when_the_publisher_goes_offline():
+    """XEP-0060 §16.4.4 pubsub#purge_offline: the node is purged when its publisher goes
+    offline (the account's last available resource), with the §8.5.2 <purge/> notice to
+    subscribers; a node without the option keeps its items, and a resource going offline
+    while another stays available purges nothing."""
+    with harness.Broker(users=USERS) as b:
+        a1 = online(b, A, 'one')
+        a2 = online(b, A, 'two')
+        create(a1, 'here', {'pubsub#purge_offline': True, 'pubsub#notify_retract': True})
+        create(a1, 'kept')
+        for node in ('here', 'kept'):
+            ok(publish(a1, node, 'i1'))
+            ok(publish(a1, node, 'i2'))
+        bob = online(b, B)
+        subscription_of(subscribe(bob, 'here'))
+        go_unavailable(a1)
+        assert sorted(item_ids(items(bob, 'here'))) == ['i1', 'i2']
+        go_unavailable(a2)
+        m = expect_event(bob, 'here', kind='purge')
+        assert m.find(E('event')).find(E('purge')).get('node') == 'here', show(m)
+        assert item_ids(items(bob, 'here')) == []
+        assert sorted(item_ids(items(bob, 'kept'))) == ['i1', 'i2']
+        bob.close()
 
 
 # ------------------------------------------------------------------ presence-based delivery

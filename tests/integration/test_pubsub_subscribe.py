@@ -536,5 +536,40 @@ def test_notify_sub_tells_owners():
         a.close()
 
 
+# ------------------------------------------------------------------ §13.4 bounces
+def bounce(c, msg, etype, cond):
+    c.send(el('message', {'to': PS, 'type': 'error', 'id': msg.get('id')},
+              el('error', {'type': etype}, el(qn(xmpp.NS_STANZA_ERRORS, cond)))))
+    time.sleep(0.3)
+
+
+def test_bounced_notification_ends_the_subscription():
+    """XEP-0060 §13.4: an error of type "cancel" (or <gone/>) answering a notification ends
+    the bouncing entity's subscription to that node, and only that one; a temporary error
+    ("wait") leaves it in place. Notifications carry a unique id (§7.1.2) to make this work."""
+    with harness.Broker(users=USERS) as b:
+        a = b.client(A)
+        create(a, 'news')
+        create(a, 'blog')
+        bob = online(b, B)
+        for node in ('news', 'blog'):
+            subscription_of(subscribe(bob, node))
+        ok(publish(a, 'news', 'i1'))
+        m1 = expect_event(bob, 'news')
+        ok(publish(a, 'news', 'i2'))
+        m2 = expect_event(bob, 'news')
+        assert m1.get('id') and m1.get('id') != m2.get('id'), (show(m1), show(m2))
+        bounce(bob, m1, 'wait', 'resource-constraint')
+        assert len(subs_of(bob, 'news')) == 1
+        bounce(bob, m2, 'cancel', 'service-unavailable')
+        assert subs_of(bob, 'news') == []
+        assert len(subs_of(bob, 'blog')) == 1
+        ok(publish(a, 'blog', 'i3'))
+        m3 = expect_event(bob, 'blog')
+        bounce(bob, m3, 'modify', 'gone')
+        assert subs_of(bob, 'blog') == []
+        a.close()
+
+
 if __name__ == '__main__':
     harness.main(globals())

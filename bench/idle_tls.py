@@ -93,6 +93,8 @@ def main():
         'log_level': 'warn',
         'max_connections': str(args.sessions + 100),
         'handshake_timeout': '600',
+        # every session registers its own account from 127.0.0.1
+        'max_registrations_per_ip': str(args.sessions + 100),
     }
     password = 'idle-password'
     clients = []

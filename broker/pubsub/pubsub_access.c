@@ -13,28 +13,30 @@
 #include <string.h>
 
 #include "herald/im.h"
+#include "herald/pubsub_store.h"
 #include "pubsub_int.h"
 
-/* Does any owner of n grant `bare` presence access (a from/both subscription), or list it
- * in one of the allowed roster groups? */
-static bool owners_grant(struct pubsub_service *svc, const struct pubsub_node *n, const char *bare,
-                         bool by_group)
+/* Does `owner` grant `bare` access under cfg's presence model (a from/both subscription)
+ * or roster model (`bare` in one of the allowed roster groups)? */
+static bool owner_grants(struct pubsub_service *svc, const char *owner,
+                         const struct pubsub_config *cfg, const char *bare)
+{
+    if (cfg->access_model == PUBSUB_ACCESS_ROSTER)
+        return im_roster_in_groups(svc->srv, owner, bare,
+                                   (const char *const *)cfg->roster_groups_allowed.v,
+                                   cfg->roster_groups_allowed.n);
+    enum im_subscription sub;
+    bool in_roster;
+    return im_roster_relation(svc->srv, owner, bare, &sub, &in_roster) == HERALD_OK &&
+           (sub == IM_SUB_FROM || sub == IM_SUB_BOTH);
+}
+
+static bool owners_grant(struct pubsub_service *svc, const struct pubsub_node *n, const char *bare)
 {
     size_t pos = 0;
-    for (const struct pubsub_affentry *e; (e = pubsub_node_next_owner(n, &pos));) {
-        if (by_group) {
-            if (im_roster_in_groups(svc->srv, e->jid, bare,
-                                    (const char *const *)n->cfg.roster_groups_allowed.v,
-                                    n->cfg.roster_groups_allowed.n))
-                return true;
-            continue;
-        }
-        enum im_subscription sub;
-        bool in_roster;
-        if (im_roster_relation(svc->srv, e->jid, bare, &sub, &in_roster) == HERALD_OK &&
-            (sub == IM_SUB_FROM || sub == IM_SUB_BOTH))
+    for (const struct pubsub_affentry *e; (e = pubsub_node_next_owner(n, &pos));)
+        if (owner_grants(svc, e->jid, &n->cfg, bare))
             return true;
-    }
     return false;
 }
 
@@ -51,9 +53,9 @@ enum pubsub_access_verdict pubsub_access_check(struct pubsub_service *svc,
     case PUBSUB_ACCESS_OPEN:
         return PUBSUB_ALLOW;
     case PUBSUB_ACCESS_PRESENCE:
-        return owners_grant(svc, n, bare, false) ? PUBSUB_ALLOW : PUBSUB_DENY_PRESENCE;
+        return owners_grant(svc, n, bare) ? PUBSUB_ALLOW : PUBSUB_DENY_PRESENCE;
     case PUBSUB_ACCESS_ROSTER:
-        return owners_grant(svc, n, bare, true) ? PUBSUB_ALLOW : PUBSUB_DENY_ROSTER;
+        return owners_grant(svc, n, bare) ? PUBSUB_ALLOW : PUBSUB_DENY_ROSTER;
     case PUBSUB_ACCESS_AUTHORIZE:
         if (op == PUBSUB_OP_SUBSCRIBE)
             return PUBSUB_NEEDS_APPROVAL;
@@ -91,4 +93,92 @@ void pubsub_reply_access(struct pubsub_req *r, enum pubsub_access_verdict v)
         pubsub_reply_error(r, "not-authorized", "not-subscribed");
         return;
     }
+}
+
+/* ---- §5.2 node listing ---- */
+
+enum listing { LISTED, HIDDEN, ASK_OWNERS };
+
+/* §5.2: disco#items lists the nodes "accessible to the requesting entity". Hidden from an
+ * outcast, and from others where the model would refuse them (whitelist; presence and
+ * roster without an owner's grant). Listed: a node the requester is affiliated with
+ * (publish-only included: it publishes there), and an authorize node (subscribing is how
+ * access is asked for). */
+static enum listing listing_of(const struct pubsub_config *cfg, enum pubsub_aff aff)
+{
+    if (aff == PUBSUB_AFF_OUTCAST)
+        return HIDDEN;
+    if (aff != PUBSUB_AFF_NONE)
+        return LISTED;
+    switch (cfg->access_model) {
+    case PUBSUB_ACCESS_OPEN:
+    case PUBSUB_ACCESS_AUTHORIZE:
+        return LISTED;
+    case PUBSUB_ACCESS_PRESENCE:
+    case PUBSUB_ACCESS_ROSTER:
+        return ASK_OWNERS;
+    case PUBSUB_ACCESS_WHITELIST:
+        break;
+    }
+    return HIDDEN;
+}
+
+struct listed_ctx {
+    const char *bare;
+    bool want_owners;
+    enum pubsub_aff aff;
+    struct pubsub_names owners;
+    bool oom;
+};
+
+static bool listed_aff_cb(void *arg, const char *jid, uint8_t aff)
+{
+    struct listed_ctx *x = arg;
+    if (strcmp(jid, x->bare) == 0)
+        x->aff = (enum pubsub_aff)aff;
+    if (x->want_owners && aff == PUBSUB_AFF_OWNER &&
+        !pubsub_names_add(&x->owners, jid, strlen(jid))) {
+        x->oom = true;
+        return false;
+    }
+    return true;
+}
+
+enum herald_rc pubsub_access_listed(struct pubsub_service *svc, struct store_txn *t,
+                                    const char *name, const char *bare, bool *listed)
+{
+    *listed = false;
+    const struct pubsub_node *n = hmap_get(&svc->nodes, name, strlen(name));
+    if (n) {
+        enum listing l = listing_of(&n->cfg, pubsub_node_aff(n, bare));
+        *listed = l == LISTED || (l == ASK_OWNERS && owners_grant(svc, n, bare));
+        return HERALD_OK;
+    }
+    /* Not loaded: decide from the node's records, without loading it (a listing must not
+     * pull every node, with its subscribers, into memory). */
+    struct pubsub_config cfg;
+    int64_t created_us;
+    char *creator;
+    enum herald_rc rc = pubsub_store_node_get(t, svc->jid, name, &cfg, &created_us, &creator);
+    if (rc)
+        return rc;
+    herald_free(HERALD_MEM_PUBSUB, creator);
+    struct listed_ctx x = {
+        .bare = bare,
+        .want_owners =
+            cfg.access_model == PUBSUB_ACCESS_PRESENCE || cfg.access_model == PUBSUB_ACCESS_ROSTER,
+        .aff = PUBSUB_AFF_NONE,
+    };
+    rc = pubsub_store_affs_each(t, svc->jid, name, listed_aff_cb, &x);
+    if (rc == HERALD_OK && x.oom)
+        rc = HERALD_ENOMEM;
+    if (rc == HERALD_OK) {
+        enum listing l = listing_of(&cfg, x.aff);
+        *listed = l == LISTED;
+        for (size_t i = 0; l == ASK_OWNERS && !*listed && i < x.owners.n; i++)
+            *listed = owner_grants(svc, x.owners.v[i], &cfg, bare);
+    }
+    pubsub_names_free(&x.owners);
+    pubsub_config_cleanup(&cfg);
+    return rc;
 }

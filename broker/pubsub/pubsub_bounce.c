@@ -3,12 +3,18 @@
  * Errors").
  *
  * Every notification's message id is "<boot>-<seq>" (pubsub_next_msgid), unique for the
- * service. The service remembers the node of its last PUBSUB_SENT_RING notifications, so an
- * error that answers one of them names the node. As §13.4 recommends, an error of type
- * "cancel", or the condition <gone/>, ends the bouncing entity's subscriptions to that node
- * (those of the JID the error came from, and of its bare JID). Other errors (auth, wait,
- * modify) are logged only: the service neither resends nor counts them, so a transient
- * failure never costs a subscription.
+ * broker's run. The registry remembers which service and node the last PUBSUB_SENT_RING
+ * event notifications were about, so an error that answers one of them names the node.
+ * As §13.4 recommends, an error of type "cancel", or the condition <gone/>, ends the
+ * bouncing entity's subscriptions to that node: those of the full JID the error came from;
+ * or, when that JID has none, those of its bare JID, if the error came from the bare JID
+ * or no other resource of the account is available (one failing client does not end the
+ * subscription its other resources still read). Other errors (auth, wait, modify) are
+ * logged only: the service neither resends nor counts them, so a transient failure never
+ * costs a subscription.
+ *
+ * Only notifications delivered straight to sessions are remembered; messages that go
+ * through the router (which may answer for an offline recipient at once) are not.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,20 +23,23 @@
 #include "herald/store.h"
 #include "pubsub_int.h"
 
-/* Notifications remembered per service: errors answer within seconds, and even a busy
- * node sends fewer than this many events in that time. A slot costs 16 bytes and the name. */
-#define PUBSUB_SENT_RING 512
+/* Notifications remembered, all services together: long enough for errors to come back
+ * (they answer within seconds) at thousands of events a second. A slot is 24 bytes and the
+ * node's name (shared with the previous slot's when it is the same node). */
+#define PUBSUB_SENT_RING 16384
 
 struct pubsub_sent {
     uint64_t seq;
+    const struct pubsub_service *svc;
     char *node;
 };
 
 void pubsub_sent_note(struct pubsub_service *svc, uint64_t seq, const char *node)
 {
-    if (svc->sent == NULL && (svc->sent = calloc(PUBSUB_SENT_RING, sizeof(*svc->sent))) == NULL)
+    struct pubsub_registry *reg = svc->reg;
+    if (reg->sent == NULL && (reg->sent = calloc(PUBSUB_SENT_RING, sizeof(*reg->sent))) == NULL)
         return; /* best effort: a bounce of this notification will not be recognised */
-    struct pubsub_sent *s = &svc->sent[seq % PUBSUB_SENT_RING];
+    struct pubsub_sent *s = &reg->sent[seq % PUBSUB_SENT_RING];
     if (s->node == NULL || strcmp(s->node, node) != 0) {
         char *copy = strdup(node);
         if (copy == NULL) {
@@ -41,32 +50,33 @@ void pubsub_sent_note(struct pubsub_service *svc, uint64_t seq, const char *node
         s->node = copy;
     }
     s->seq = seq;
+    s->svc = svc;
 }
 
-void pubsub_sent_free(struct pubsub_service *svc)
+void pubsub_sent_free(struct pubsub_registry *reg)
 {
-    if (svc->sent == NULL)
+    if (reg->sent == NULL)
         return;
     for (size_t i = 0; i < PUBSUB_SENT_RING; i++)
-        free(svc->sent[i].node);
-    free(svc->sent);
-    svc->sent = NULL;
+        free(reg->sent[i].node);
+    free(reg->sent);
+    reg->sent = NULL;
 }
 
 /* The node of notification `id`, if this service sent it recently; NULL otherwise. */
 static const char *sent_node(const struct pubsub_service *svc, const char *id)
 {
-    size_t blen = strlen(svc->reg->boot);
-    if (svc->sent == NULL || id == NULL || strncmp(id, svc->reg->boot, blen) != 0 ||
-        id[blen] != '-')
+    const struct pubsub_registry *reg = svc->reg;
+    size_t blen = strlen(reg->boot);
+    if (reg->sent == NULL || id == NULL || strncmp(id, reg->boot, blen) != 0 || id[blen] != '-')
         return NULL;
     const char *hex = id + blen + 1;
-    char *end;
-    if (*hex == '\0' || strspn(hex, "0123456789abcdef") != strlen(hex) || strlen(hex) > 16)
+    size_t hlen = strlen(hex);
+    if (hlen == 0 || hlen > 16 || strspn(hex, "0123456789abcdef") != hlen)
         return NULL;
-    uint64_t seq = strtoull(hex, &end, 16);
-    const struct pubsub_sent *s = &svc->sent[seq % PUBSUB_SENT_RING];
-    return s->seq == seq && seq != 0 ? s->node : NULL;
+    uint64_t seq = strtoull(hex, NULL, 16);
+    const struct pubsub_sent *s = &reg->sent[seq % PUBSUB_SENT_RING];
+    return s->seq == seq && seq != 0 && s->svc == svc ? s->node : NULL;
 }
 
 /* §13.4: a "cancel" error, or <gone/> whatever its type, means the entity is not there. */
@@ -79,20 +89,6 @@ static bool bounce_is_final(const struct xml_node *msg)
     if (type && strcmp(type, "cancel") == 0)
         return true;
     return xml_child(err, XMPP_NS_STANZAS, "gone") != NULL;
-}
-
-/* Add the subscriptions of jid to ops (room for all of them is there). */
-static size_t end_subs_of(const struct pubsub_node *n, const char *jid, struct pubsub_subop *ops)
-{
-    const struct pubsub_subscriber *s = pubsub_node_subscriber(n, jid);
-    size_t nops = 0;
-    for (uint32_t i = 0; s && i < s->nsubs; i++) {
-        const struct pubsub_sub *sub = &s->subs[i];
-        ops[nops] = (struct pubsub_subop){
-            .jid = jid, .from = sub->state, .to = PUBSUB_SUB_NONE, .opts = sub->opts};
-        memcpy(ops[nops++].subid, sub->subid, sizeof(sub->subid));
-    }
-    return nops;
 }
 
 void pubsub_handle_bounce(struct pubsub_service *svc, struct stanza *st)
@@ -114,18 +110,25 @@ void pubsub_handle_bounce(struct pubsub_service *svc, struct stanza *st)
     const char *full = jid_full_str(a, &st->from), *bare = jid_bare_str(a, &st->from);
     if (full == NULL || bare == NULL || pubsub_node_get(svc, nodename, &n) != HERALD_OK)
         return;
-    const struct pubsub_subscriber *sf = pubsub_node_subscriber(n, full);
-    const struct pubsub_subscriber *sb =
-        strcmp(full, bare) != 0 ? pubsub_node_subscriber(n, bare) : NULL;
-    size_t room = (sf ? sf->nsubs : 0) + (sb ? sb->nsubs : 0);
-    if (room == 0)
-        return; /* unsubscribed already */
-    struct pubsub_subop *ops = arena_calloc(a, room, sizeof(*ops));
+    const struct pubsub_subscriber *s = pubsub_node_subscriber(n, full);
+    const char *jid = full;
+    if ((s == NULL || s->nsubs == 0) &&
+        (strcmp(full, bare) == 0 || !pubsub_available_elsewhere(svc->srv, bare, full))) {
+        s = pubsub_node_subscriber(n, bare);
+        jid = bare;
+    }
+    if (s == NULL || s->nsubs == 0)
+        return; /* unsubscribed already, or another resource still reads them */
+    struct pubsub_subop *ops = arena_calloc(a, s->nsubs, sizeof(*ops));
     if (ops == NULL)
         return;
-    size_t nops = end_subs_of(n, full, ops);
-    if (sb)
-        nops += end_subs_of(n, bare, ops + nops);
+    size_t nops = 0;
+    for (uint32_t i = 0; i < s->nsubs; i++) {
+        const struct pubsub_sub *sub = &s->subs[i];
+        ops[nops] = (struct pubsub_subop){
+            .jid = jid, .from = sub->state, .to = PUBSUB_SUB_NONE, .opts = sub->opts};
+        memcpy(ops[nops++].subid, sub->subid, sizeof(sub->subid));
+    }
     /* The entity is told its subscription is gone (it may come back and resubscribe); owners
      * with notify_sub hear of it too. */
     struct pubsub_changes *c = pubsub_changes_new(svc, n->name);

@@ -84,7 +84,10 @@ static struct xml_node *notice_new(struct arena *a, struct pubsub_service *svc,
                                    const struct pubsub_node *n, const char *to)
 {
     char id[40];
-    pubsub_next_msgid(svc, n->name, id);
+    /* Not remembered for bounces: this goes through the router, which may answer for an
+     * offline recipient there and then, and such an answer must not end a subscription
+     * that was just made. */
+    pubsub_next_msgid(svc, NULL, id);
     struct xml_node *m = xml_elem_new(a, XMPP_NS_CLIENT, "message");
     if (m == NULL || xml_set_attr(a, m, "from", svc->jid) || xml_set_attr(a, m, "to", to) ||
         xml_set_attr(a, m, "id", id) ||

@@ -68,6 +68,8 @@ static const char *const shim_features[] = {NS_SHIM "#SubID"};
 
 /* Most entries of one disco#items answer (nodes, or a node's items). */
 #define DISCO_ITEMS_MAX 10000
+/* Above this many nodes, the RSM count of a node list is of all nodes, not only the listed. */
+#define DISCO_EXACT_COUNT_MAX 10000
 
 struct xml_node *pubsub_disco_feature(struct arena *a, struct xml_node *q, const char *var)
 {
@@ -178,35 +180,26 @@ struct list_ctx {
     int64_t now;
     struct pubsub_service *service; /* the node list: whose nodes, and for whom */
     const char *requester;
-    enum herald_rc rc; /* a failure inside a callback */
+    struct store_txn *t;
 };
 
-/*
- * §5.2: disco#items lists the nodes "accessible to the requesting entity". A node is listed
- * when the access model would let the requester subscribe or ask to (an authorize node is
- * listed: subscribing is how access is asked for); whitelist nodes of others, presence and
- * roster nodes whose owners do not grant access, and nodes that outcast the requester are not.
- */
-static bool node_listed(struct list_ctx *x, const char *name, size_t len, bool *listed)
+/* §5.2: only the nodes "accessible to the requesting entity" are listed
+ * (pubsub_access_listed). A node whose records cannot be read is left out, with a log line,
+ * rather than failing the whole list. */
+static bool node_listed(struct list_ctx *x, const char *name, size_t len)
 {
     char buf[PUBSUB_NODE_MAX + 1];
-    struct pubsub_node *n;
-    *listed = false;
+    bool listed;
     if (len > PUBSUB_NODE_MAX)
-        return true; /* not a NodeID this service made */
+        return false; /* not a NodeID this service made */
     memcpy(buf, name, len);
     buf[len] = '\0';
-    enum herald_rc rc = pubsub_node_get(x->service, buf, &n);
-    if (rc == HERALD_ENOTFOUND)
-        return true;
+    enum herald_rc rc = pubsub_access_listed(x->service, x->t, buf, x->requester, &listed);
     if (rc) {
-        x->rc = rc;
+        log_warn("pubsub disco#items: node %s/%s left out: %s", x->svc, buf, herald_rc_str(rc));
         return false;
     }
-    enum pubsub_access_verdict v =
-        pubsub_access_check(x->service, n, x->requester, PUBSUB_OP_SUBSCRIBE);
-    *listed = v == PUBSUB_ALLOW || v == PUBSUB_NEEDS_APPROVAL;
-    return true;
+    return listed;
 }
 
 static bool list_add(struct list_ctx *x, const char *attr, const char *value, size_t len)
@@ -229,10 +222,7 @@ static bool list_add(struct list_ctx *x, const char *attr, const char *value, si
 
 static bool list_node_cb(void *arg, const char *name, size_t len)
 {
-    bool listed;
-    if (!node_listed(arg, name, len, &listed))
-        return false;
-    return !listed || list_add(arg, "node", name, len);
+    return !node_listed(arg, name, len) || list_add(arg, "node", name, len);
 }
 
 static bool list_item_cb(void *arg, const struct pubsub_store_item *item)
@@ -245,20 +235,17 @@ static bool list_item_cb(void *arg, const struct pubsub_store_item *item)
 }
 
 struct position_ctx {
-    struct list_ctx *list;
-    const char *until; /* NULL: no <after/> */
-    uint64_t count;    /* listed nodes */
-    uint64_t index;    /* listed nodes up to and including `until` */
+    struct list_ctx *list; /* NULL: count every node (the approximate count) */
+    const char *until;     /* NULL: no <after/> */
+    uint64_t count;        /* listed nodes */
+    uint64_t index;        /* listed nodes up to and including `until` */
 };
 
 /* Counts the listed NodeIDs, and those up to and including `until`. */
 static bool position_cb(void *arg, const char *name, size_t len)
 {
     struct position_ctx *x = arg;
-    bool listed;
-    if (!node_listed(x->list, name, len, &listed))
-        return false;
-    if (!listed)
+    if (x->list && !node_listed(x->list, name, len))
         return true;
     x->count++;
     if (x->until) {
@@ -293,12 +280,24 @@ static bool list_nodes(struct pubsub_req *r, struct store_txn *t, const struct x
     if (after && *after == '\0')
         after = NULL;
     x->max = max < DISCO_ITEMS_MAX ? max : DISCO_ITEMS_MAX;
+    x->t = t;
     struct position_ctx pos = {x, after, 0, 0};
+    uint64_t all = 0;
     enum herald_rc rc = pubsub_store_nodes_each(t, r->svc->jid, after, list_node_cb, x);
-    if (rc == HERALD_OK && (set || x->more))
-        rc = pubsub_store_nodes_each(t, r->svc->jid, NULL, position_cb, &pos);
-    if (rc == HERALD_OK && x->rc)
-        rc = x->rc;
+    if (rc == HERALD_OK && !x->oom && (set || x->more)) {
+        /* <count/> and the index of <first/> are of the listed nodes; on a service too large
+         * to check every node per request they count every node, which XEP-0059 §2.1 allows
+         * ("MAY be approximate"). */
+        rc = pubsub_node_count(r->svc, &all);
+        if (rc == HERALD_OK && all > DISCO_EXACT_COUNT_MAX) {
+            pos.list = NULL;
+            pos.count = all;
+        }
+        if (rc == HERALD_OK && (pos.list || after)) {
+            pos.count = 0;
+            rc = pubsub_store_nodes_each(t, r->svc->jid, NULL, position_cb, &pos);
+        }
+    }
     if (rc == HERALD_OK && x->oom)
         rc = HERALD_ENOMEM;
     if (rc == HERALD_OK && (set || x->more)) {

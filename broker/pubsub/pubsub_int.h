@@ -116,8 +116,6 @@ struct pubsub_service {
     bool pep;
     struct hmap nodes; /* loaded nodes: name -> struct pubsub_node */
     int64_t nnodes;    /* node records in the store (pubsub_max_nodes); -1: not counted yet */
-    uint64_t notify_seq;
-    struct pubsub_sent *sent; /* the nodes of recent notifications (pubsub_bounce.c) */
 };
 
 struct pubsub_expiry;
@@ -127,7 +125,9 @@ struct pubsub_registry {
     struct pubsub_limits lim;
     struct pubsub_service **svcs;
     size_t nsvcs;
-    char boot[8]; /* random per start: notification ids stay unique across restarts */
+    char boot[8];             /* random per start: notification ids stay unique across restarts */
+    uint64_t notify_seq;      /* the last notification id's number, for all services */
+    struct pubsub_sent *sent; /* the nodes of recent notifications (pubsub_bounce.c) */
     struct pubsub_expiry *expiry; /* the item_expire sweep (pubsub_expire.c) */
     bool guarded;                 /* this turn's commit guard is registered (pubsub_txn_begin) */
 };
@@ -382,6 +382,11 @@ enum pubsub_access_verdict {
 enum pubsub_access_verdict pubsub_access_check(struct pubsub_service *svc,
                                                const struct pubsub_node *n, const char *bare,
                                                enum pubsub_access_op op);
+/* Is node `name` listed to `bare` in the service's disco#items (§5.2)? Reads the node's
+ * records through t when it is not loaded, and does not load it. */
+HERALD_MUST_CHECK enum herald_rc pubsub_access_listed(struct pubsub_service *svc,
+                                                      struct store_txn *t, const char *name,
+                                                      const char *bare, bool *listed);
 /* Reply with the error a verdict stands for. */
 void pubsub_reply_access(struct pubsub_req *r, enum pubsub_access_verdict v);
 
@@ -417,14 +422,19 @@ size_t pubsub_notify_jid(struct pubsub_service *svc, const char *jid, size_t jid
                          const char *headers, bool presence_based, unsigned show_values);
 /* Send a complete stanza built in a tree (single recipient notifications). */
 void pubsub_send_message(struct pubsub_service *svc, struct xml_node *msg);
-/* A new notification message id: "<boot>-<n>"; `node` (NULL: none) is remembered for
- * bounces. */
+/* A new notification message id: "<boot>-<n>". `node` is remembered for bounces
+ * (pubsub_bounce.c): pass it only for messages delivered straight to sessions, NULL for
+ * those that go through the router. */
 void pubsub_next_msgid(struct pubsub_service *svc, const char *node, char out[40]);
+
+/* ---- pubsub_presence.c ---- */
+/* Is a resource of account `bare` other than `full` available (RFC 6121 presence)? */
+bool pubsub_available_elsewhere(struct server *srv, const char *bare, const char *full);
 
 /* ---- pubsub_bounce.c ---- */
 /* Remember that notification `seq` was about `node` (best effort). */
 void pubsub_sent_note(struct pubsub_service *svc, uint64_t seq, const char *node);
-void pubsub_sent_free(struct pubsub_service *svc);
+void pubsub_sent_free(struct pubsub_registry *reg);
 /* §13.4: an error message sent to the service, answering one of its notifications. */
 void pubsub_handle_bounce(struct pubsub_service *svc, struct stanza *st);
 

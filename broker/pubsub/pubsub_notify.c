@@ -22,9 +22,10 @@
 
 void pubsub_next_msgid(struct pubsub_service *svc, const char *node, char out[40])
 {
-    snprintf(out, 40, "%s-%llx", svc->reg->boot, (unsigned long long)++svc->notify_seq);
+    uint64_t seq = ++svc->reg->notify_seq;
+    snprintf(out, 40, "%s-%llx", svc->reg->boot, (unsigned long long)seq);
     if (node)
-        pubsub_sent_note(svc, svc->notify_seq, node);
+        pubsub_sent_note(svc, seq, node);
 }
 
 enum herald_rc pubsub_event_build(struct pubsub_service *svc, const struct pubsub_node *n,

@@ -124,12 +124,11 @@ static void send_last_items(struct pubsub_service *svc, struct session *s, const
 
 /* ---- the end of a presence session: temporary subscriptions ---- */
 
-/* Is another resource of the account still available? */
-static bool other_available(struct server *srv, const struct session *s, const char *bare)
+bool pubsub_available_elsewhere(struct server *srv, const char *bare, const char *full)
 {
     for (struct session *r = router_sessions_of(srv->router, bare, strlen(bare)); r;
          r = r->next_res)
-        if (r != s && r->available)
+        if (r->available && strcmp(r->full, full) != 0)
             return true;
     return false;
 }
@@ -179,7 +178,7 @@ static enum herald_rc store_ended(struct pubsub_service *svc, const struct found
 static void end_temporary(struct pubsub_service *svc, struct session *s, const char *bare,
                           struct found_list *l)
 {
-    bool bare_ends = !other_available(svc->srv, s, bare);
+    bool bare_ends = !pubsub_available_elsewhere(svc->srv, bare, s->full);
     size_t nends = 0;
     for (size_t i = 0; i < l->n; i++) {
         l->v[i].ends = ends_now(svc, s, bare_ends, &l->v[i]);
@@ -313,7 +312,7 @@ void pubsub_presence_changed(struct server *srv, struct session *s, bool availab
         } else {
             end_temporary(svc, s, bare, &l);
             /* Only a resource that was online can take its account offline. */
-            if (was_available && !other_available(srv, s, bare))
+            if (was_available && !pubsub_available_elsewhere(srv, bare, s->full))
                 purge_offline(svc, bare);
         }
         found_free(&l);

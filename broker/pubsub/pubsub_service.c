@@ -475,7 +475,6 @@ static void service_free(struct pubsub_service *svc)
     while (hmap_iter(&svc->nodes, &pos, NULL, NULL, &v))
         pubsub_node_free(v);
     hmap_cleanup(&svc->nodes);
-    pubsub_sent_free(svc);
     free(svc->jid);
     free(svc);
 }
@@ -557,6 +556,7 @@ void pubsub_free(struct pubsub_registry **rp)
     for (size_t i = 0; i < reg->nsvcs; i++)
         service_free(reg->svcs[i]);
     free(reg->svcs);
+    pubsub_sent_free(reg);
     free(reg);
     *rp = NULL;
 }

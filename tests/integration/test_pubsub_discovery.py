@@ -8,8 +8,8 @@ import harness
 from xmpp import el, qn
 from pubsub_common import (A, B, C, PS, USERS, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_SHIM,
                            FT_META, NS_OWNER, P, O, X, create, err, form_type_of, form_values,
-                           ok, publish, request, set_affiliation, show, subscribe,
-                           subscription_of)
+                           ok, online, presence_subscribe, publish, request, set_affiliation,
+                           show, subscribe, subscription_of)
 
 PUBSUB = 'http://jabber.org/protocol/pubsub'
 NS_RSM = 'http://jabber.org/protocol/rsm'
@@ -136,31 +136,48 @@ def test_discover_nodes():
 
 def test_discover_nodes_lists_only_accessible_nodes():
     """XEP-0060 §5.2: disco#items gives the nodes "accessible to the requesting entity".
-    A whitelist node is listed to its owner and members, not to others; an authorize node
-    is listed to everyone (subscribing is how access is asked for); a node that outcasts
-    an entity is not listed to it. The RSM count is of the listed nodes."""
+    A whitelist node is listed to its owner and to entities affiliated with it (a
+    publish-only entity publishes there), not to others; an authorize node is listed to
+    everyone (subscribing is how access is asked for); a presence node is listed to the
+    owner's contacts only; a node that outcasts an entity is not listed to it. The RSM count
+    is of the listed nodes. The same holds after a restart, when no node is in memory."""
     with harness.Broker(users=USERS) as b:
-        a, bb = b.client(A), b.client(B)
+        a, bb, cc = online(b, A), b.client(B), online(b, C)
+        presence_subscribe(cc, a)  # A's roster: C with 'from', as the presence model asks
         create(a, 'open')
         create(a, 'closed', config={'pubsub#access_model': 'whitelist'})
         create(a, 'asked', config={'pubsub#access_model': 'authorize'})
+        create(a, 'friends', config={'pubsub#access_model': 'presence'})
         create(a, 'banned')
         set_affiliation(a, 'banned', B, 'outcast')
+        set_affiliation(a, 'closed', C, 'publish-only')
 
         def listed(c):
             return sorted(i['node'] for i in disco_item_list(disco_items(c)))
 
-        assert listed(a) == ['asked', 'banned', 'closed', 'open'], listed(a)
-        assert listed(bb) == ['asked', 'open'], listed(bb)
-        r = bb.iq(el('iq', {'type': 'get', 'to': PS},
-                     el(qn(NS_DISCO_ITEMS, 'query'), None,
-                        el(qn(NS_RSM, 'set'), None, el(qn(NS_RSM, 'max'), text='0')))))
-        assert ok(r).findtext('%s/%s/%s' % (qn(NS_DISCO_ITEMS, 'query'), qn(NS_RSM, 'set'),
-                                            qn(NS_RSM, 'count'))) == '2', show(r)
+        def count(c):
+            r = c.iq(el('iq', {'type': 'get', 'to': PS},
+                        el(qn(NS_DISCO_ITEMS, 'query'), None,
+                           el(qn(NS_RSM, 'set'), None, el(qn(NS_RSM, 'max'), text='0')))))
+            return ok(r).findtext('%s/%s/%s' % (qn(NS_DISCO_ITEMS, 'query'),
+                                                qn(NS_RSM, 'set'), qn(NS_RSM, 'count')))
+
+        def check():
+            assert listed(a) == ['asked', 'banned', 'closed', 'friends', 'open'], listed(a)
+            assert listed(bb) == ['asked', 'open'], listed(bb)
+            assert listed(cc) == ['asked', 'banned', 'closed', 'friends', 'open'], listed(cc)
+            assert count(bb) == '2', count(bb)
+
+        check()
+        for c in (a, bb, cc):
+            c.close()
+        b.restart()
+        a, bb, cc = b.client(A), b.client(B), b.client(C)
+        check()
         set_affiliation(a, 'closed', B, 'member')
         assert listed(bb) == ['asked', 'closed', 'open'], listed(bb)
-        a.close()
-        bb.close()
+        for c in (a, bb, cc):
+            c.close()
 
 
 def test_discover_nodes_in_pages():

@@ -571,5 +571,27 @@ def test_bounced_notification_ends_the_subscription():
         a.close()
 
 
+def test_bounce_from_one_resource_keeps_the_bare_subscription_of_the_others():
+    """XEP-0060 §13.4 ends "the subscription of the entity": an error from one resource does
+    not end a bare-JID subscription while another resource of the account is available and
+    receiving; once that one is gone, the next bounce ends it."""
+    with harness.Broker(users=USERS) as b:
+        a = b.client(A)
+        create(a, 'news')
+        one = online(b, B, 'one')
+        two = online(b, B, 'two')
+        subscription_of(subscribe(one, 'news'))
+        ok(publish(a, 'news', 'i1'))
+        m = expect_event(one, 'news')
+        expect_event(two, 'news')
+        bounce(one, m, 'cancel', 'service-unavailable')
+        assert len(subs_of(two, 'news')) == 1
+        two.send(el('presence', {'type': 'unavailable'}))
+        time.sleep(0.3)
+        bounce(one, m, 'cancel', 'service-unavailable')
+        assert subs_of(one, 'news') == []
+        a.close()
+
+
 if __name__ == '__main__':
     harness.main(globals())

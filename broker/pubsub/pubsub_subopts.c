@@ -362,8 +362,9 @@ enum herald_rc pubsub_subopts_apply_form(struct pubsub_subopts *o, const struct 
         return rc;
     }
     if (rc != HERALD_OK) {
-        bool malformed = p.error == FORMS_ERR_NOT_SUBMIT || p.error == FORMS_ERR_FORM_TYPE ||
-                         p.error == FORMS_ERR_MULTIPLE_VALUES;
+        /* A form of another FORM_TYPE is a group of options this service cannot take
+         * (§6.3.5: <invalid-options/>); a form that is no submission is no options at all. */
+        bool malformed = p.error == FORMS_ERR_NOT_SUBMIT || p.error == FORMS_ERR_MULTIPLE_VALUES;
         return refuse(err, a, !malformed, p.var, p.reason);
     }
     struct pubsub_subopts tmp = *o;

@@ -398,8 +398,8 @@ def test_options_errors():
     <unexpected-request/> + <not-subscribed/> (type modify, as in §6.3.4.2); no JID ->
     <bad-request/> + <jid-required/>; several subscriptions and no SubID ->
     <subid-required/>; a stale SubID -> <not-acceptable/> + <invalid-subid/>; unknown node
-    -> <item-not-found/>; §6.3.6.2: an invalid value -> <bad-request/> +
-    <invalid-options/>."""
+    -> <item-not-found/>; §6.3.5: an invalid value, an unknown field or a form of another
+    FORM_TYPE -> <bad-request/> + <invalid-options/>."""
     with harness.Broker(users=USERS) as b:
         a = b.client(A)
         create(a, 'news')
@@ -416,6 +416,8 @@ def test_options_errors():
             'invalid-options')
         err(options_set(bob, 'news', {'pubsub#no-such-option': '1'}), 'modify', 'bad-request',
             'invalid-options')
+        err(options_set(bob, 'news', {'pubsub#deliver': '0'}, form_type='urn:bogus'), 'modify',
+            'bad-request', 'invalid-options')
         s2 = subscription_of(subscribe(bob, 'news', options={'pubsub#deliver': True})).get('subid')
         err(options_get(bob, 'news'), 'modify', 'bad-request', 'subid-required')
         err(options_get(bob, 'news', subid='0000'), 'modify', 'not-acceptable', 'invalid-subid')

@@ -462,13 +462,16 @@ static void route_to_account(struct server *srv, struct stanza *st, const struct
             deliver_to(r, s, st);
             return;
         }
-        /* §8.5.3.2: no such resource. */
-        if (st->kind == STANZA_IQ || stanza_is_type(st, "groupchat")) {
+        /* §8.5.3.2: no such resource. Only a chat message goes on to the account's other
+         * resources (§8.5.3.2.1); an error is dropped; a headline is dropped (a notice
+         * nobody asked for needs no answer); normal messages (untyped, or of a type we do
+         * not know, RFC 6121 §5.2.2), groupchat and iqs get <service-unavailable/>. */
+        if (stanza_is_type(st, "error") || stanza_is_type(st, "headline"))
+            return;
+        if (st->kind == STANZA_IQ || !stanza_is_type(st, "chat")) {
             router_reply_cond(srv, st, "service-unavailable");
             return;
         }
-        if (stanza_is_type(st, "error"))
-            return;
     }
     if (!im_account_exists(srv, bare)) {
         /* §8.5.1: no such account. */

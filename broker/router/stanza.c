@@ -133,8 +133,10 @@ struct xml_node *stanza_error_elem(struct arena *a, const struct xmpp_error *e)
     if (e->redirect && xml_add_text(a, cond, e->redirect, strlen(e->redirect)))
         return NULL;
     if (e->text) {
+        /* Our texts are English (RFC 6120 §8.3.2: <text/> SHOULD carry xml:lang). */
         struct xml_node *t = xml_add_child(a, err, XMPP_NS_STANZAS, "text");
-        if (t == NULL || xml_add_text(a, t, e->text, strlen(e->text)))
+        if (t == NULL || xml_set_attr_ns(a, t, XML_NS_XML, "xml", "lang", "en") ||
+            xml_add_text(a, t, e->text, strlen(e->text)))
             return NULL;
     }
     if (e->app_ns) {

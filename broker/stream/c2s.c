@@ -9,6 +9,7 @@
  * stream error RFC 6120 names for it.
  */
 #include <openssl/rand.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,7 +106,7 @@ static void c2s_new_stream_id(struct c2s *c)
     buf_cleanup(&b);
 }
 
-/* Our response header; `to` is the client's 'from' if it gave one (RFC 6120 §4.7.1). */
+/* Our response header; `to` is the bare JID of the client's 'from' if it gave one. */
 static void c2s_send_header(struct c2s *c, const char *to)
 {
     struct buf b, esc;
@@ -131,7 +132,7 @@ void c2s_stream_error(struct c2s *c, const char *condition, const char *text)
     buf_init(&b, 0);
     buf_printf(&b, "<stream:error><%s xmlns='" NS_STREAMS "'/>", condition);
     if (text) {
-        buf_append_str(&b, "<text xmlns='" NS_STREAMS "'>");
+        buf_append_str(&b, "<text xmlns='" NS_STREAMS "' xml:lang='en'>");
         buf_append_xml_escaped(&b, text, strlen(text));
         buf_append_str(&b, "</text>");
     }
@@ -222,11 +223,14 @@ static void c2s_handle_header(struct c2s *c)
     const char *to = xml_attr(h, "to");
     const char *version = xml_attr(h, "version");
     const char *dns = xml_stream_default_ns(c->xs);
+    /* RFC 6120 §4.7.2: 'to' is the bare JID of the client's 'from' (prepared, so in its
+     * canonical case). */
     struct jid fj;
     struct arena *a = arena_new(4096);
-    bool from_ok = from && a && jid_parse(a, from, &fj) == HERALD_OK;
+    const char *bare =
+        from && a && jid_parse(a, from, &fj) == HERALD_OK ? jid_bare_str(a, &fj) : NULL;
+    c2s_send_header(c, bare);
     arena_free(&a);
-    c2s_send_header(c, from_ok ? from : NULL);
     if (!xml_is(h, XMPP_NS_STREAMS, "stream")) {
         c2s_stream_error(c, "invalid-namespace",
                          "the stream element must be "
@@ -258,7 +262,23 @@ static void c2s_handle_header(struct c2s *c)
     c2s_send_features(c);
 }
 
-/* Stamp and validate 'from' (RFC 6120 §8.1.2.1), then route. */
+/* The xml:lang of the client's stream header when it is a plausible language tag (RFC 5646:
+ * letters, digits and hyphens; 35 characters is the length every tag fits in), else NULL. */
+static const char *c2s_stream_lang(struct c2s *c)
+{
+    const struct xml_node *h = xml_stream_header(c->xs);
+    const char *lang = h ? xml_attr_ns(h, XML_NS_XML, "lang") : NULL;
+    size_t len = lang ? strlen(lang) : 0;
+    if (len == 0 || len > 35)
+        return NULL;
+    for (size_t i = 0; i < len; i++)
+        if (!(isalnum((unsigned char)lang[i]) || lang[i] == '-'))
+            return NULL;
+    return lang;
+}
+
+/* Stamp and validate 'from' (RFC 6120 §8.1.2.1), add the stream's xml:lang to a stanza
+ * without one (§8.1.5), then route. */
 static void c2s_handle_stanza(struct c2s *c, struct xml_node *n, struct arena *a)
 {
     struct stanza st;
@@ -277,7 +297,10 @@ static void c2s_handle_stanza(struct c2s *c, struct xml_node *n, struct arena *a
             return;
         }
     }
-    if (xml_set_attr(a, n, "from", s->full)) {
+    const char *lang = c2s_stream_lang(c);
+    if (xml_set_attr(a, n, "from", s->full) ||
+        (lang && !xml_attr_ns(n, XML_NS_XML, "lang") &&
+         xml_set_attr_ns(a, n, XML_NS_XML, "xml", "lang", lang))) {
         c2s_stream_error(c, "internal-server-error", NULL);
         return;
     }
@@ -337,8 +360,25 @@ static bool is_iq_with(const struct xml_node *n, const char *ns)
     return xml_is(n, XMPP_NS_CLIENT, "iq") && xml_child(n, ns, NULL) != NULL;
 }
 
+/* RFC 6120 §4.4: our closing tag, then the connection closes once it is written. */
+static void c2s_close_stream(struct c2s *c)
+{
+    if (c->state == C2S_CLOSED)
+        return;
+    c2s_send_str(c, "</stream:stream>");
+    c->state = C2S_CLOSED;
+    conn_close(c->conn);
+}
+
 static void c2s_handle_element(struct c2s *c, struct xml_node *n, struct arena *a)
 {
+    if (xml_is(n, XMPP_NS_STREAMS, "error")) {
+        /* RFC 6120 §4.9.1.1: whoever receives a stream error closes the stream; it is not
+         * an unknown element to answer with an error of our own. */
+        log_info("[%s] the client ended the stream with a stream error", conn_log_ctx(c->conn));
+        c2s_close_stream(c);
+        return;
+    }
     switch (c->state) {
     case C2S_BOUND:
         if (n->ns && strcmp(n->ns, XMPP_NS_CLIENT) == 0) {
@@ -407,11 +447,7 @@ static bool c2s_process(struct c2s *c, enum xml_stream_event ev)
             break;
         case XML_STREAM_CLOSE:
             /* RFC 6120 §4.4: answer the closing tag with ours, then close. */
-            if (c->state != C2S_CLOSED) {
-                c2s_send_str(c, "</stream:stream>");
-                c->state = C2S_CLOSED;
-                conn_close(c->conn);
-            }
+            c2s_close_stream(c);
             break;
         case XML_STREAM_ERROR: {
             enum xml_stream_error e = xml_stream_error(c->xs);

@@ -93,7 +93,8 @@ void c2s_handle_bind_iq(struct c2s *c, struct xml_node *iq, struct arena *a)
     const char *type = xml_attr(iq, "type");
     struct xml_node *b = xml_child(iq, NS_BIND, "bind");
     if (xml_attr(iq, "id") == NULL || type == NULL || strcmp(type, "set") != 0 ||
-        xml_count_elems(iq) != 1) {
+        xml_count_elems(iq) != 1 || xml_count_elems(b) > 1) {
+        /* The <bind/> schema (RFC 6120 Appendix A.5) holds at most one <resource/>. */
         bind_reply_error(c, iq, a, "bad-request", NULL);
         return;
     }

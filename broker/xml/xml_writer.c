@@ -78,9 +78,13 @@ static void write_node(struct buf *b, const struct xml_node *n, const struct ns_
     char genbuf[MAX_DECLS][8];
 
     buf_append_byte(b, '<');
+    /* A prefix without a namespace cannot be written, and one for the namespace the default
+     * already names is dropped: a server must not pass on stanzas with a prefixed content
+     * namespace (RFC 6120 §4.8.5), so <foo:message xmlns:foo='jabber:client'/> leaves as
+     * <message/>. */
     const char *eprefix = n->prefix;
-    if (eprefix && n->ns == NULL)
-        eprefix = NULL; /* a prefix without a namespace cannot be written; use default */
+    if (eprefix && (n->ns == NULL || str_eq(scope_lookup(s, NULL), n->ns)))
+        eprefix = NULL;
     if (eprefix) {
         buf_append_str(b, eprefix);
         buf_append_byte(b, ':');

@@ -81,10 +81,16 @@ def test_bind_invalid_resource():
 
 
 def test_bind_bad_request_shapes():
-    """RFC 6120 §7.7.2.1, §8.2.3: bind as type='get' -> <bad-request/>."""
+    """RFC 6120 §7.7.2.1, §8.2.3: bind as type='get', or with two <resource/> elements
+    (the Appendix A.5 schema) -> <bad-request/>."""
     with harness.Broker(users=[ALICE]) as b:
         c = authed(b)
         r = c.iq(el('iq', {'type': 'get'}, el(qn(NS_BIND, 'bind'))))
+        assert_error(r, 'modify', 'bad-request')
+        # Appendix A.5: one <resource/> at most.
+        r = c.iq(el('iq', {'type': 'set'}, el(qn(NS_BIND, 'bind'), None,
+                                               el(qn(NS_BIND, 'resource'), text='a'),
+                                               el(qn(NS_BIND, 'resource'), text='b'))))
         assert_error(r, 'modify', 'bad-request')
         c.bind('fine')
         c.close()

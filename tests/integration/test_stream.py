@@ -49,8 +49,12 @@ def test_header_answer():
         c2.open_stream()
         assert c2.stream_id != first_id
         assert 'to' not in c2.stream_attrs, 'no client from, so no to (§4.7.2)'
+        c3 = raw(b)
+        attrs, _ = c3.open_stream(from_='Alice@LOCALHOST/desk')
+        assert attrs.get('to') == 'alice@localhost', '§4.7.2: the bare JID of from: %r' % attrs
         c.close()
         c2.close()
+        c3.close()
 
 
 def test_header_without_to_uses_the_served_domain():
@@ -275,6 +279,26 @@ def test_unsupported_stanza_type():
         assert logged_in_error(c, b"<bar xmlns='urn:example:bar'/>") == 'unsupported-stanza-type'
         c = b.client(login=False)
         assert logged_in_error(c, b"<bar xmlns='urn:example:bar'/>") == 'unsupported-stanza-type'
+
+
+def test_stream_error_from_the_client_closes_the_stream():
+    """RFC 6120 §4.9.1.1: "The entity that receives the stream error then SHALL close the
+    stream": the server answers a client's <stream:error/> with </stream:stream> and ends
+    the connection, and sends no stream error of its own."""
+    with harness.Broker(users=[ALICE]) as b:
+        c = b.client(*ALICE)
+        c.send_raw("<stream:error><undefined-condition xmlns='urn:ietf:params:xml:ns:"
+                   "xmpp-streams'/></stream:error>")
+        deadline = time.monotonic() + 5
+        while not c.eof and time.monotonic() < deadline:
+            try:
+                c._read_some(deadline, 'the end of the stream')
+            except xmpp.Timeout:
+                break
+        assert c.peer_closed and c.eof, 'the server did not close the stream'
+        got = [e for e in c._pending if e.tag == qn(NS_STREAMS, 'error')]
+        assert got == [], 'the server answered a stream error with one: %s' % xmpp.to_xml(got[0])
+        c.abort()
 
 
 def test_invalid_from():
@@ -512,6 +536,66 @@ def test_message_to_full_jid():
         assert m.findtext(qn(NS_CLIENT, 'body')) == 'to one'
         b2.expect_none({'tag': 'message', 'id': 'm1'}, 0.3)
         for c in (a, b1, b2):
+            c.close()
+
+
+def test_message_to_missing_resource():
+    """RFC 6121 §8.5.3.2.1: a message to a full JID with no such resource goes on to the
+    account's other resources only when it is of type chat; a normal (or untyped) one gets
+    <service-unavailable/>, a headline is dropped, and neither reaches the other resource."""
+    with harness.Broker(users=[ALICE, BOB]) as b:
+        a = bound(b, ALICE[0], 'phone', presence=True)
+        b1 = bound(b, BOB[0], 'one', presence=True)
+        a.drain(0.2)
+        gone = 'bob@localhost/gone'
+        a.message(gone, 'chat', id='c1')
+        assert b1.expect({'tag': 'message', 'id': 'c1'}).get('to') == gone
+        for type_, mid in (('normal', 'n1'), (None, 'n2')):
+            m = el('message', {'to': gone, 'id': mid, 'type': type_}, el('body', text='x'))
+            a.send(m)
+            assert_error(a.expect({'tag': 'message', 'id': mid}), 'cancel',
+                         'service-unavailable')
+        a.message(gone, 'news', type='headline', id='h1')
+        a.expect_none({'tag': 'message', 'id': 'h1'}, 0.3)
+        for mid in ('n1', 'n2', 'h1'):
+            b1.expect_none({'tag': 'message', 'id': mid}, 0.2)
+        for c in (a, b1):
+            c.close()
+
+
+def test_stanzas_get_the_stream_language():
+    """RFC 6120 §8.1.5: a stanza without xml:lang gets the one of the sender's stream
+    header (§4.7.4); one that has its own keeps it."""
+    with harness.Broker(users=[ALICE, BOB]) as b:
+        a = b.client(login=False)
+        a.lang = 'de'
+        a.login(*ALICE, resource='phone')
+        b1 = bound(b, BOB[0], 'one')
+        a.message(b1.jid, 'hallo', id='l1')
+        m = b1.expect({'tag': 'message', 'id': 'l1'})
+        assert m.get(qn(NS_XML, 'lang')) == 'de', xmpp.to_xml(m)
+        a.send(el('message', {'to': b1.jid, 'id': 'l2', qn(NS_XML, 'lang'): 'fr'},
+                  el('body', text='salut')))
+        m = b1.expect({'tag': 'message', 'id': 'l2'})
+        assert m.get(qn(NS_XML, 'lang')) == 'fr', xmpp.to_xml(m)
+        for c in (a, b1):
+            c.close()
+
+
+def test_prefixed_content_namespace_is_corrected():
+    """RFC 6120 §4.8.5: a server "MUST NOT route or deliver" a stanza with a prefixed
+    content namespace "without first correcting the error": it arrives unprefixed."""
+    with harness.Broker(users=[ALICE, BOB]) as b:
+        a = bound(b, ALICE[0], 'phone')
+        b1 = bound(b, BOB[0], 'one')
+        b1._received.clear()
+        a.send_raw("<foo:message xmlns:foo='jabber:client' to='%s' id='pf1' type='chat'>"
+                   "<foo:body>hi</foo:body></foo:message>" % b1.jid)
+        m = b1.expect({'tag': 'message', 'id': 'pf1'})
+        assert m.findtext(qn(NS_CLIENT, 'body')) == 'hi'
+        wire = bytes(b1._received)
+        assert b'<message' in wire and b'foo:' not in wire, wire
+        for c in (a, b1):
             c.close()
 
 

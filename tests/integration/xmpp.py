@@ -379,6 +379,7 @@ class Client:
         self.eof_reason = None
         self._pending = collections.deque()   # parsed top-level elements not yet consumed
         self._received = bytearray()
+        self.lang = 'en'  # the xml:lang of the stream headers we send
         self._ids = itertools.count(1)
         self._reset_parser()
 
@@ -627,9 +628,12 @@ class Client:
         return cond
 
     # -------------------------------------------------------------- stream
-    def open_stream(self, timeout=None, from_=None, version='1.0', lang='en'):
+    def open_stream(self, timeout=None, from_=None, version='1.0', lang=None):
         """Send our stream header and read the peer's header and <stream:features/>.
+        lang: the header's xml:lang (default: self.lang, 'en'; '' for none).
         Returns (header attributes dict, features element)."""
+        if lang is None:
+            lang = self.lang
         self._reset_parser()
         self._pending.clear()
         hdr = ("<?xml version='1.0'?><stream:stream xmlns='jabber:client' "

@@ -1165,7 +1165,7 @@ static void test_pubsub_config__subopts_rejections_6_3_5(void **state)
          NULL},
         {"<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'>"
          "<value>" PUBSUB_NS_NODE_CONFIG "</value></field></x>",
-         "bad-request", NULL},
+         "bad-request", "invalid-options"},
         {"<x xmlns='jabber:x:data' type='form'/>", "bad-request", NULL},
         {"<options xmlns='http://jabber.org/protocol/pubsub'/>", "bad-request", NULL},
     };

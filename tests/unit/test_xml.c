@@ -229,6 +229,13 @@ static void test_xml__writer_namespaces(void **state)
     assert_int_equal(xml_write(&b, iq, NULL), HERALD_OK);
     assert_string_equal(
         b.data, "<iq xmlns='jabber:client'><query xmlns='jabber:iq:roster'><item/></query></iq>");
+    /* RFC 6120 §4.8.5: a prefixed content namespace leaves corrected, other prefixes stay */
+    const char *pfx = "<foo:message xmlns:foo='jabber:client'><foo:body>x</foo:body>"
+                      "<x:y xmlns:x='urn:x'/></foo:message>";
+    assert_int_equal(xml_parse_fragment(a, pfx, strlen(pfx), 8, &root), HERALD_OK);
+    buf_reset(&b);
+    assert_int_equal(xml_write(&b, root, "jabber:client"), HERALD_OK);
+    assert_string_equal(b.data, "<message><body>x</body><x:y xmlns:x='urn:x'/></message>");
     buf_cleanup(&b);
     assert_int_not_equal(xml_parse_fragment(a, "<a><!-- c --></a>", 17, 8, &root), HERALD_OK);
     assert_int_not_equal(xml_parse_fragment(a, "<a>", 3, 8, &root), HERALD_OK);

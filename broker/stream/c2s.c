@@ -241,6 +241,13 @@ static void c2s_handle_header(struct c2s *c)
         c2s_stream_error(c, "invalid-namespace", "the content namespace must be jabber:client");
         return;
     }
+    if (xml_stream_other_ns_decl(c->xs)) {
+        /* RFC 6120 §4.8.5: stanzas routed elsewhere lose the header's declarations, so
+         * namespaces for their content must not be declared there. */
+        c2s_stream_error(c, "invalid-namespace",
+                         "declare namespaces in the stanzas, not in the stream header");
+        return;
+    }
     if (version == NULL || strtol(version, NULL, 10) < 1) {
         c2s_stream_error(c, "unsupported-version", "XMPP 1.0 streams only");
         return;

@@ -674,6 +674,15 @@ const char *xml_stream_default_ns(const struct xml_stream *s)
     return NULL;
 }
 
+const char *xml_stream_other_ns_decl(const struct xml_stream *s)
+{
+    const char *header_ns = s->header && s->header->ns ? s->header->ns : "";
+    for (const struct nsdecl *d = s->decls; d; d = d->next)
+        if (d->prefix != NULL && strcmp(d->uri, header_ns) != 0)
+            return d->uri;
+    return NULL;
+}
+
 const struct xml_node *xml_stream_header(const struct xml_stream *s)
 {
     return s->header;

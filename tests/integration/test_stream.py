@@ -164,6 +164,14 @@ def test_invalid_namespace_content():
         assert stream_error(b, header(ns=None)) == 'invalid-namespace'
 
 
+def test_content_namespace_declared_in_header():
+    """RFC 6120 §4.8.5: namespaces for stanza content "MUST NOT be declared in that stream
+    header ... the other party SHOULD close the stream with an <invalid-namespace/>"."""
+    with harness.Broker() as b:
+        h = header()[:-1] + b" xmlns:x='urn:example:x'>"
+        assert stream_error(b, h) == 'invalid-namespace'
+
+
 def test_unsupported_version():
     """RFC 6120 §4.9.3.25, §4.7.5 rule 4: a 0.9 stream (or no version) is not supported."""
     with harness.Broker() as b:

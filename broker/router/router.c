@@ -464,8 +464,8 @@ static void route_to_account(struct server *srv, struct stanza *st, const struct
         }
         /* §8.5.3.2: no such resource. Only a chat message goes on to the account's other
          * resources (§8.5.3.2.1); an error is dropped; a headline is dropped (a notice
-         * nobody asked for needs no answer); normal messages (untyped, or of a type we do
-         * not know, RFC 6121 §5.2.2), groupchat and iqs get <service-unavailable/>. */
+         * nobody asked for needs no answer); normal messages (typed so, or untyped: RFC 6121
+         * §5.2.2), groupchat and iqs get <service-unavailable/>. */
         if (stanza_is_type(st, "error") || stanza_is_type(st, "headline"))
             return;
         if (st->kind == STANZA_IQ || !stanza_is_type(st, "chat")) {

@@ -270,13 +270,13 @@ static void c2s_handle_header(struct c2s *c)
 }
 
 /* The xml:lang of the client's stream header when it is a plausible language tag (RFC 5646:
- * letters, digits and hyphens; 35 characters is the length every tag fits in), else NULL. */
+ * letters, digits and hyphens, at most 64 characters), else NULL. */
 static const char *c2s_stream_lang(struct c2s *c)
 {
     const struct xml_node *h = xml_stream_header(c->xs);
     const char *lang = h ? xml_attr_ns(h, XML_NS_XML, "lang") : NULL;
     size_t len = lang ? strlen(lang) : 0;
-    if (len == 0 || len > 35)
+    if (len == 0 || len > 64)
         return NULL;
     for (size_t i = 0; i < len; i++)
         if (!(isalnum((unsigned char)lang[i]) || lang[i] == '-'))

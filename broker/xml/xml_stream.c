@@ -678,7 +678,7 @@ const char *xml_stream_other_ns_decl(const struct xml_stream *s)
 {
     const char *header_ns = s->header && s->header->ns ? s->header->ns : "";
     for (const struct nsdecl *d = s->decls; d; d = d->next)
-        if (d->prefix != NULL && strcmp(d->uri, header_ns) != 0)
+        if (d->prefix != NULL && strcmp(d->prefix, "xml") != 0 && strcmp(d->uri, header_ns) != 0)
             return d->uri;
     return NULL;
 }

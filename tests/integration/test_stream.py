@@ -170,6 +170,12 @@ def test_content_namespace_declared_in_header():
     with harness.Broker() as b:
         h = header()[:-1] + b" xmlns:x='urn:example:x'>"
         assert stream_error(b, h) == 'invalid-namespace'
+        # Declaring the xml prefix (always bound, and legal to declare) is no such thing.
+        c = raw(b)
+        c.send_raw(header()[:-1] + b" xmlns:xml='http://www.w3.org/XML/1998/namespace'>")
+        assert read_header(c).get('from') == 'localhost'
+        assert c.recv().tag == qn(NS_STREAMS, 'features')
+        c.abort()
 
 
 def test_unsupported_version():

@@ -6,6 +6,7 @@
 
 #include "herald/config.h"
 #include "herald/disco.h"
+#include "herald/im.h"
 #include "herald/register.h"
 #include "herald/router.h"
 #include "herald/server.h"
@@ -119,18 +120,56 @@ static void version_cb(struct server *srv, struct stanza *st, struct xml_node *p
                 n && v && !xml_add_text(a, n, "Herald", 6) && !xml_add_text(a, v, "0.1.0", 5));
 }
 
+/* The bare JID an account query is about: its 'to', or the sender's own (no 'to'). */
+static const char *account_of(struct stanza *st)
+{
+    const struct jid *j = st->has_to ? &st->to : &st->from;
+    struct jid bare = {j->local, j->domain, NULL};
+    return jid_full_str(st->arena, &bare);
+}
+
+/* May the sender learn about the account: it is its own, or the account lets it see its
+ * presence (a 'from' or 'both' subscription)? Else disco#info gets <service-unavailable/>,
+ * as if there were no such account (XEP-0030 §8: no directory harvesting). */
+static bool may_query_account(struct server *srv, struct stanza *st, const char *account)
+{
+    const char *asker = jid_bare_str(st->arena, &st->from);
+    enum im_subscription sub;
+    bool in_roster;
+    if (asker && strcmp(asker, account) == 0)
+        return true;
+    return asker && im_roster_relation(srv, account, asker, &sub, &in_roster) == HERALD_OK &&
+           (sub == IM_SUB_FROM || sub == IM_SUB_BOTH);
+}
+
+static bool account_is_anonymous(struct server *srv, const char *account)
+{
+    for (struct session *s = router_sessions_of(srv->router, account, strlen(account)); s;
+         s = s->next_res)
+        if (s->anonymous)
+            return true;
+    return false;
+}
+
 /* disco#info of an account's bare JID, answered by the server (XEP-0030 §3.2,
  * RFC 6121 §8.5.1). PEP adds its identity in its own handler when present. */
 static void account_info_cb(struct server *srv, struct stanza *st, struct xml_node *payload,
                             void *arg)
 {
     (void)arg;
+    const char *account = account_of(st);
+    if (account == NULL || !may_query_account(srv, st, account)) {
+        router_reply_cond(srv, st, "service-unavailable");
+        return;
+    }
     if (!disco_request_check(srv, st, payload, true))
         return;
     struct arena *a = st->arena;
     struct xml_node *q = xml_elem_new(a, NS_DISCO_INFO, "query");
+    /* XEP-0030 registry: account/anonymous for a temporary (SASL ANONYMOUS) account. */
+    const char *type = account_is_anonymous(srv, account) ? "anonymous" : "registered";
     disco_reply(srv, st, q,
-                q && !add_identity(a, q, "account", "registered", NULL) &&
+                q && !add_identity(a, q, "account", type, NULL) &&
                     !add_feature(a, q, NS_DISCO_INFO) && !add_feature(a, q, NS_DISCO_ITEMS));
 }
 
@@ -138,9 +177,26 @@ static void account_items_cb(struct server *srv, struct stanza *st, struct xml_n
                              void *arg)
 {
     (void)arg;
+    /* XEP-0030 §8: available resources would be listed only to those who may see the
+     * account's presence; none are listed, so everyone gets the same empty result. */
     if (!disco_request_check(srv, st, payload, true))
         return;
     disco_reply(srv, st, xml_elem_new(st->arena, NS_DISCO_ITEMS, "query"), true);
+}
+
+/* XEP-0199 §4.2: a ping without 'to' (or to one's own bare JID) is for the server, which
+ * answers; a ping to another account's bare JID has nobody to answer it (RFC 6121
+ * §8.5.2.1.3: <service-unavailable/>). */
+static void account_ping_cb(struct server *srv, struct stanza *st, struct xml_node *payload,
+                            void *arg)
+{
+    const char *account = account_of(st);
+    const char *asker = jid_bare_str(st->arena, &st->from);
+    if (account == NULL || asker == NULL || strcmp(account, asker) != 0) {
+        router_reply_cond(srv, st, "service-unavailable");
+        return;
+    }
+    ping_cb(srv, st, payload, arg);
 }
 
 enum herald_rc disco_init(struct server *srv)
@@ -152,7 +208,9 @@ enum herald_rc disco_init(struct server *srv)
         (rc = router_add_iq(r, ROUTER_IQ_SERVER, NS_PING, "ping", ping_cb, NULL)) ||
         (rc = router_add_iq(r, ROUTER_IQ_SERVER, NS_VERSION, "query", version_cb, NULL)) ||
         (rc = router_add_iq(r, ROUTER_IQ_ACCOUNT, NS_DISCO_INFO, "query", account_info_cb, NULL)) ||
-        (rc = router_add_iq(r, ROUTER_IQ_ACCOUNT, NS_DISCO_ITEMS, "query", account_items_cb, NULL)))
+        (rc = router_add_iq(r, ROUTER_IQ_ACCOUNT, NS_DISCO_ITEMS, "query", account_items_cb,
+                            NULL)) ||
+        (rc = router_add_iq(r, ROUTER_IQ_ACCOUNT, NS_PING, "ping", account_ping_cb, NULL)))
         return rc;
     return HERALD_OK;
 }

@@ -122,7 +122,9 @@ static int alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *ou
     if (SSL_select_next_proto((unsigned char **)out, outlen, ours, sizeof(ours) - 1, in, inlen) ==
         OPENSSL_NPN_NEGOTIATED)
         return SSL_TLSEXT_ERR_OK;
-    return SSL_TLSEXT_ERR_NOACK; /* clients without ALPN (or other protocols) still work */
+    /* RFC 7301 §3.2: a client that offers only other protocols gets no_application_protocol
+     * (clients that send no ALPN at all never get here, and still work). */
+    return SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 
 enum herald_rc tls_ctx_load(struct net *n, SSL_CTX **out)

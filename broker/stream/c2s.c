@@ -350,16 +350,33 @@ static void c2s_register_send_cb(void *arg, const struct xml_node *reply)
     c2s_send_node(arg, reply);
 }
 
+/* An error answer to an iq before authentication (there is no session to route it). */
+static void c2s_preauth_refuse(struct c2s *c, struct xml_node *iq, struct arena *a,
+                               const char *condition, const char *text)
+{
+    struct stanza st = {.node = iq, .arena = a, .kind = STANZA_IQ, .id = xml_attr(iq, "id")};
+    struct xmpp_error e = xmpp_error_of(condition);
+    e.text = text;
+    struct xml_node *r = st.id ? stanza_error_reply(a, &st, xml_attr(iq, "to"), &e) : NULL;
+    if (r)
+        c2s_send_node(c, r);
+}
+
 /* An in-band registration over this address's hourly allowance: <resource-constraint/>. */
 static void c2s_register_refuse(struct c2s *c, struct xml_node *iq, struct arena *a)
 {
-    struct stanza st = {.node = iq, .arena = a, .kind = STANZA_IQ, .id = xml_attr(iq, "id")};
-    struct xmpp_error e = xmpp_error_of("resource-constraint");
-    e.text = "too many registrations from this address: try again later";
-    struct xml_node *r = st.id ? stanza_error_reply(a, &st, NULL, &e) : NULL;
     log_info("[%s] registration refused: max_registrations_per_ip", conn_log_ctx(c->conn));
-    if (r)
-        c2s_send_node(c, r);
+    c2s_preauth_refuse(c, iq, a, "resource-constraint",
+                       "too many registrations from this address: try again later");
+}
+
+/* Is the stanza for the server itself: no 'to', or the served domain (RFC 6120 §10.3)? */
+static bool c2s_to_server(const struct c2s *c, const struct xml_node *n, struct arena *a)
+{
+    const char *to = xml_attr(n, "to");
+    struct jid j;
+    return to == NULL || (jid_parse(a, to, &j) == HERALD_OK && j.local == NULL &&
+                          j.resource == NULL && strcmp(j.domain, c->srv->cfg.domain) == 0);
 }
 
 static bool is_iq_with(const struct xml_node *n, const char *ns)
@@ -386,6 +403,10 @@ static void c2s_handle_element(struct c2s *c, struct xml_node *n, struct arena *
         c2s_close_stream(c);
         return;
     }
+    if (xml_is(n, NS_TLS, "starttls") && (c->state == C2S_AUTHED || c->state == C2S_BOUND)) {
+        c2s_handle_starttls(c, n); /* not offered after authentication: <failure/> */
+        return;
+    }
     switch (c->state) {
     case C2S_BOUND:
         if (n->ns && strcmp(n->ns, XMPP_NS_CLIENT) == 0) {
@@ -397,7 +418,7 @@ static void c2s_handle_element(struct c2s *c, struct xml_node *n, struct arena *
     case C2S_SASL:
     case C2S_SASL_DELAY:
         if (xml_is(n, NS_TLS, "starttls")) {
-            c2s_handle_starttls(c);
+            c2s_handle_starttls(c, n);
             return;
         }
         if (n->ns && strcmp(n->ns, NS_SASL) == 0) {
@@ -406,6 +427,12 @@ static void c2s_handle_element(struct c2s *c, struct xml_node *n, struct arena *
         }
         if (c->state == C2S_NEGOTIATE && is_iq_with(n, NS_REGISTER) && !c2s_tls_required(c)) {
             const char *t = xml_attr(n, "type");
+            if (!c2s_to_server(c, n, a)) {
+                /* XEP-0077 §3.1: the host addressed registers, and before authentication
+                 * only the server itself is reachable. */
+                c2s_preauth_refuse(c, n, a, "service-unavailable", NULL);
+                return;
+            }
             if (c->srv->cfg.registration && t && strcmp(t, "set") == 0 &&
                 !net_registration_allowed(c->conn)) {
                 /* Account creation is rationed per address (max_registrations_per_ip). */

@@ -22,11 +22,12 @@
 
 /* ---- STARTTLS ---- */
 
-void c2s_handle_starttls(struct c2s *c)
+void c2s_handle_starttls(struct c2s *c, const struct xml_node *el)
 {
     if (c->tls || c->state != C2S_NEGOTIATE || xml_stream_buffered(c->xs) > 0 ||
-        conn_listener_kind(c->conn) == LISTENER_C2S_TLS) {
-        /* RFC 6120 §5.4.2.2: failure, then close stream and connection. */
+        conn_listener_kind(c->conn) == LISTENER_C2S_TLS || el->first_child != NULL) {
+        /* RFC 6120 §5.4.2.2: failure, then close stream and connection: TLS is not offered
+         * (any more) here, or the command is malformed (<starttls/> has no content). */
         c2s_send_str(c, "<failure xmlns='" NS_TLS "'/></stream:stream>");
         c->state = C2S_CLOSED;
         conn_close(c->conn);
@@ -329,8 +330,10 @@ void c2s_handle_sasl(struct c2s *c, struct xml_node *el)
         sasl_step(c, el);
         return;
     }
-    if (xml_is(el, NS_SASL, "abort") && c->state == C2S_SASL) {
-        sasl_server_abort(c->sasl);
+    if (xml_is(el, NS_SASL, "abort") && (c->state == C2S_SASL || c->state == C2S_NEGOTIATE)) {
+        /* RFC 6120 §6.4.4: an abort is answered with <aborted/>, even with nothing to abort. */
+        if (c->sasl)
+            sasl_server_abort(c->sasl);
         sasl_send_failure(c, "aborted", NULL);
         sasl_server_free(&c->sasl);
         c->state = C2S_NEGOTIATE;

@@ -65,7 +65,7 @@ void c2s_sasl_opts(struct c2s *c, struct sasl_server_opts *o);
 void c2s_resume(struct c2s *c);
 
 /* c2s_auth.c */
-void c2s_handle_starttls(struct c2s *c);
+void c2s_handle_starttls(struct c2s *c, const struct xml_node *el);
 void c2s_handle_sasl(struct c2s *c, struct xml_node *el);
 void c2s_auth_cleanup(struct c2s *c);
 

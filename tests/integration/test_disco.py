@@ -1,8 +1,10 @@
 """Service discovery (XEP-0030), ping (XEP-0199) and software version (XEP-0092)."""
 
+import time
+
 import harness
 import xmpp
-from core_helpers import NS_VERSION, assert_error, disco_info, disco_items, iq_get
+from core_helpers import NS_VERSION, assert_error, bound, disco_info, disco_items, iq_get
 from xmpp import NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, el, qn
 
 ALICE = ('alice@localhost', 'alice-secret')
@@ -18,14 +20,19 @@ def features(r):
 
 
 def test_ping_server():
-    """XEP-0199 §4.2: the server answers a c2s ping with an empty result, from its domain."""
-    with harness.Broker(users=[ALICE]) as b:
+    """XEP-0199 §4.2: the server answers a c2s ping with an empty result, from its domain;
+    a ping without 'to', or to one's own bare JID (RFC 6120 §10.3.3: the same thing), is
+    answered by the server too. Another account's bare JID has nobody to answer for it
+    (RFC 6121 §8.5.2.1.3: <service-unavailable/>)."""
+    with harness.Broker(users=[ALICE, BOB]) as b:
         c = b.client(*ALICE)
         r = c.ping('localhost')
         assert r.get('type') == 'result' and len(r) == 0, xmpp.to_xml(r)
         assert r.get('from') == 'localhost' and r.get('to') == c.jid
-        r = c.ping()                                   # no 'to': the server answers too
-        assert r.get('type') in ('result', 'error')
+        for to in (None, 'alice@localhost'):
+            r = c.ping(to)
+            assert r.get('type') == 'result' and len(r) == 0, xmpp.to_xml(r)
+        assert_error(c.ping('bob@localhost'), 'cancel', 'service-unavailable')
         c.close()
 
 
@@ -98,20 +105,44 @@ def test_disco_items_server():
 
 def test_disco_info_account():
     """XEP-0030 §3.1 with RFC 6121 §8.5.1: the server answers disco#info for an account's
-    bare JID (identity account/registered), to the account itself and to others."""
+    bare JID (identity account/registered) to the account itself and to those the account
+    lets see its presence; XEP-0030 §8: anyone else gets <service-unavailable/>, as for an
+    account that does not exist (no directory harvesting)."""
     with harness.Broker(users=[ALICE, BOB]) as b:
-        a = b.client(*ALICE)
-        for to in ('alice@localhost', 'bob@localhost'):
+        a = bound(b, ALICE[0], presence=True)
+        d = bound(b, BOB[0], presence=True)
+
+        def check_result(to):
             r = disco_info(a, to)
             assert r.get('type') == 'result', xmpp.to_xml(r)
             assert r.get('from') == to
             assert ('account', 'registered') in identities(r), xmpp.to_xml(r)
             assert NS_DISCO_INFO in features(r)
+
+        check_result('alice@localhost')
+        assert_error(disco_info(a, 'bob@localhost'), 'cancel', 'service-unavailable')
+        # Bob approves Alice's presence subscription: his roster has her as 'from'.
+        a.send(el('presence', {'to': 'bob@localhost', 'type': 'subscribe'}))
+        d.expect({'tag': 'presence', 'type': 'subscribe'})
+        d.send(el('presence', {'to': 'alice@localhost', 'type': 'subscribed'}))
+        time.sleep(0.3)
+        check_result('bob@localhost')
         a.close()
+        d.close()
+
+
+def test_disco_info_anonymous_account():
+    """XEP-0030 registry (account category): an anonymous account is account/anonymous."""
+    with harness.Broker(overrides={'anonymous': 'true'}) as b:
+        c = b.client(mech='ANONYMOUS')
+        r = disco_info(c, c.bare_jid)
+        assert ('account', 'anonymous') in identities(r), xmpp.to_xml(r)
+        c.close()
 
 
 def test_disco_items_account():
-    """XEP-0030 §4.1 with RFC 6121 §8.5.1: disco#items of an account's bare JID."""
+    """XEP-0030 §4.1 with RFC 6121 §8.5.1: disco#items of an account's bare JID (empty:
+    §8 lets only those who may see the account's presence see its resources)."""
     with harness.Broker(users=[ALICE, BOB]) as b:
         a = b.client(*ALICE)
         r = disco_items(a, 'bob@localhost')

@@ -109,6 +109,23 @@ def test_register_then_login():
         assert can_login(b, 'newbie', 'n3wbie-pass')
 
 
+def test_register_for_another_host_before_auth():
+    """XEP-0077 §3.1: registration is with the host addressed; before authentication only
+    the server itself can answer, so a request to another entity (a remote domain, the
+    pubsub service, an account) gets <service-unavailable/> and creates nothing."""
+    with harness.Broker(overrides=ON) as b:
+        c = b.client(login=False)
+        for to in ('example.org', 'pubsub.localhost', 'alice@localhost'):
+            r = c.iq(reg_query(reg_el('username', 'erin'), reg_el('password', 'pw-erin1'),
+                               to=to))
+            assert_error(r, 'cancel', 'service-unavailable')
+        assert not can_login(b, 'erin', 'pw-erin1')
+        r = c.iq(reg_query(reg_el('username', 'erin'), reg_el('password', 'pw-erin1'),
+                           to='LOCALHOST'))
+        assert r.get('type') == 'result', xmpp.to_xml(r)
+        c.close()
+
+
 def test_register_rate_limited_per_address():
     """Every input has a limit: in-band registrations (XEP-0077 §3.1) from one address are
     rationed (max_registrations_per_ip an hour; reconnecting does not reset it); beyond it

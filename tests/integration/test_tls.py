@@ -83,6 +83,35 @@ def test_starttls_twice_fails():
         assert c.peer_closed
 
 
+def expect_tls_failure_and_close(c):
+    e = c.recv()
+    assert e.tag == qn(NS_TLS, 'failure'), xmpp.to_xml(e)
+    deadline = time.monotonic() + 5
+    while not c.eof:
+        c._read_some(deadline, 'EOF')
+    assert c.peer_closed
+
+
+def test_starttls_after_authentication_fails():
+    """RFC 6120 §5.4.2.1-§5.4.2.2: <starttls/> must be answered with <proceed/> or
+    <failure/>; after authentication (here on the plaintext listener, where it is not
+    offered) it is <failure/>, then the stream and connection close."""
+    with harness.Broker(users=[ALICE]) as b:
+        c = b.client(*ALICE, tls=None)
+        c.send_raw("<starttls xmlns='%s'/>" % NS_TLS)
+        expect_tls_failure_and_close(c)
+
+
+def test_malformed_starttls_fails():
+    """RFC 6120 §5.4.2.2 (failure case 1, a malformed command): <starttls/> has no
+    content."""
+    with harness.Broker() as b:
+        c = raw(b)
+        c.open_stream()
+        c.send_raw("<starttls xmlns='%s'><foo/></starttls>" % NS_TLS)
+        expect_tls_failure_and_close(c)
+
+
 def test_starttls_on_direct_tls_port_fails():
     """XEP-0368 with RFC 6120 §5.4.2.2: the direct TLS port is already encrypted."""
     with harness.Broker() as b:
@@ -135,6 +164,25 @@ def test_direct_tls_without_alpn():
         assert c.sock.selected_alpn_protocol() is None
         c.login(*ALICE, tls='direct')
         c.close()
+
+
+def test_direct_tls_with_another_alpn_protocol_fails():
+    """XEP-0368 §3 with RFC 7301 §3.2: a client that offers only other protocols (h2)
+    gets a no_application_protocol alert instead of a connection."""
+    with harness.Broker() as b:
+        ctx = no_verify_ctx()
+        ctx.set_alpn_protocols(['h2'])
+        sock = socket.create_connection(('127.0.0.1', b.port('c2s_tls')), timeout=10)
+        try:
+            try:
+                tls = ctx.wrap_socket(sock, server_hostname='localhost')
+            except ssl.SSLError as e:
+                assert 'no application protocol' in str(e).lower(), e
+            else:
+                tls.close()
+                raise AssertionError('TLS completed with no common ALPN protocol')
+        finally:
+            sock.close()
 
 
 def test_plain_bytes_on_direct_tls_port():

@@ -255,8 +255,9 @@ void register_handle_unauthenticated(struct server *srv, struct xml_node *iq, st
         return;
     }
     if (xml_child(q, NS_REGISTER, "remove")) {
-        /* Cancellation needs an authenticated stream (§3.2). */
-        reg_reply(&r, "not-authorized", NULL, NULL);
+        /* Cancellation needs an authenticated stream: before it, nobody is registered
+         * (§3.2 error table: <unexpected-request/>, no 'from'). */
+        reg_reply(&r, "unexpected-request", NULL, NULL);
         return;
     }
     const char *user = xml_child_text(q, NS_REGISTER, "username");

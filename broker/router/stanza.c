@@ -5,42 +5,51 @@
 
 #include "herald/stanza.h"
 
-static const struct {
+struct error_def {
     const char *condition;
     enum xmpp_error_type type;
-} error_types[] = {
-    /* RFC 6120 §8.3.3, with the type each section's example uses. */
-    {"bad-request", XMPP_ERROR_MODIFY},
-    {"conflict", XMPP_ERROR_CANCEL},
-    {"feature-not-implemented", XMPP_ERROR_CANCEL},
-    {"forbidden", XMPP_ERROR_AUTH},
-    {"gone", XMPP_ERROR_CANCEL},
-    {"internal-server-error", XMPP_ERROR_WAIT},
-    {"item-not-found", XMPP_ERROR_CANCEL},
-    {"jid-malformed", XMPP_ERROR_MODIFY},
-    {"not-acceptable", XMPP_ERROR_MODIFY},
-    {"not-allowed", XMPP_ERROR_CANCEL},
-    {"not-authorized", XMPP_ERROR_AUTH},
-    {"payment-required", XMPP_ERROR_AUTH},
-    {"policy-violation", XMPP_ERROR_MODIFY},
-    {"recipient-unavailable", XMPP_ERROR_WAIT},
-    {"redirect", XMPP_ERROR_MODIFY},
-    {"registration-required", XMPP_ERROR_AUTH},
-    {"remote-server-not-found", XMPP_ERROR_CANCEL},
-    {"remote-server-timeout", XMPP_ERROR_WAIT},
-    {"resource-constraint", XMPP_ERROR_WAIT},
-    {"service-unavailable", XMPP_ERROR_CANCEL},
-    {"subscription-required", XMPP_ERROR_AUTH},
-    {"undefined-condition", XMPP_ERROR_CANCEL},
-    {"unexpected-request", XMPP_ERROR_WAIT},
+    const char *legacy_code; /* XEP-0086 §3 (XEP-0077 §9 asks for both styles); NULL: none */
 };
+
+static const struct error_def error_types[] = {
+    /* RFC 6120 §8.3.3, with the type each section's example uses. */
+    {"bad-request", XMPP_ERROR_MODIFY, "400"},
+    {"conflict", XMPP_ERROR_CANCEL, "409"},
+    {"feature-not-implemented", XMPP_ERROR_CANCEL, "501"},
+    {"forbidden", XMPP_ERROR_AUTH, "403"},
+    {"gone", XMPP_ERROR_CANCEL, "302"},
+    {"internal-server-error", XMPP_ERROR_WAIT, "500"},
+    {"item-not-found", XMPP_ERROR_CANCEL, "404"},
+    {"jid-malformed", XMPP_ERROR_MODIFY, "400"},
+    {"not-acceptable", XMPP_ERROR_MODIFY, "406"},
+    {"not-allowed", XMPP_ERROR_CANCEL, "405"},
+    {"not-authorized", XMPP_ERROR_AUTH, "401"},
+    {"payment-required", XMPP_ERROR_AUTH, "402"},
+    {"policy-violation", XMPP_ERROR_MODIFY, NULL},
+    {"recipient-unavailable", XMPP_ERROR_WAIT, "404"},
+    {"redirect", XMPP_ERROR_MODIFY, "302"},
+    {"registration-required", XMPP_ERROR_AUTH, "407"},
+    {"remote-server-not-found", XMPP_ERROR_CANCEL, "404"},
+    {"remote-server-timeout", XMPP_ERROR_WAIT, "504"},
+    {"resource-constraint", XMPP_ERROR_WAIT, "500"},
+    {"service-unavailable", XMPP_ERROR_CANCEL, "503"},
+    {"subscription-required", XMPP_ERROR_AUTH, "407"},
+    {"undefined-condition", XMPP_ERROR_CANCEL, "500"},
+    {"unexpected-request", XMPP_ERROR_WAIT, "400"},
+};
+
+static const struct error_def *error_def_of(const char *condition)
+{
+    for (size_t i = 0; i < HERALD_ARRAY_LEN(error_types); i++)
+        if (strcmp(error_types[i].condition, condition) == 0)
+            return &error_types[i];
+    return NULL;
+}
 
 struct xmpp_error xmpp_error_of(const char *condition)
 {
-    struct xmpp_error e = {.condition = condition, .type = XMPP_ERROR_CANCEL};
-    for (size_t i = 0; i < HERALD_ARRAY_LEN(error_types); i++)
-        if (strcmp(error_types[i].condition, condition) == 0)
-            e.type = error_types[i].type;
+    const struct error_def *d = error_def_of(condition);
+    struct xmpp_error e = {.condition = condition, .type = d ? d->type : XMPP_ERROR_CANCEL};
     return e;
 }
 
@@ -125,7 +134,10 @@ enum herald_rc stanza_parse(struct arena *a, struct xml_node *n, struct stanza *
 struct xml_node *stanza_error_elem(struct arena *a, const struct xmpp_error *e)
 {
     struct xml_node *err = xml_elem_new(a, XMPP_NS_CLIENT, "error");
-    if (err == NULL || xml_set_attr(a, err, "type", xmpp_error_type_name(e->type)))
+    const struct error_def *d = error_def_of(e->condition);
+    const char *code = d ? d->legacy_code : NULL;
+    if (err == NULL || xml_set_attr(a, err, "type", xmpp_error_type_name(e->type)) ||
+        (code && xml_set_attr(a, err, "code", code)))
         return NULL;
     struct xml_node *cond = xml_add_child(a, err, XMPP_NS_STANZAS, e->condition);
     if (cond == NULL)

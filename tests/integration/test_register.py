@@ -145,10 +145,13 @@ def test_register_rate_limited_per_address():
 def test_register_conflict():
     """XEP-0077 §3.1: a taken user name -> <conflict/> (cancel); the existing account's
     password is unchanged. The name is compared after preparation (RFC 7613 case
-    mapping), so 'Alice' is taken too."""
+    mapping), so 'Alice' is taken too. §9: errors carry the old-style code as well (409)."""
     with harness.Broker(overrides=ON, users=[ALICE]) as b:
         c = b.client(login=False)
-        assert_error(reg_set(c, 'alice', 'hijack'), 'cancel', 'conflict')
+        r = reg_set(c, 'alice', 'hijack')
+        assert_error(r, 'cancel', 'conflict')
+        err = next(e for e in r if xmpp.localname(e.tag) == 'error')
+        assert err.get('code') == '409', xmpp.to_xml(r)
         assert_error(reg_set(c, 'ALICE', 'hijack'), 'cancel', 'conflict')
         c.close()
         assert can_login(b, *ALICE)
@@ -181,13 +184,14 @@ def test_register_invalid_username():
 
 
 def test_register_remove_before_auth_refused():
-    """XEP-0077 §3.2: cancelling a registration needs an authenticated stream."""
+    """XEP-0077 §3.2: cancelling a registration needs an authenticated stream; before it
+    the sender is not registered (the error table: <unexpected-request/>)."""
     with harness.Broker(overrides=ON, users=[ALICE]) as b:
         c = b.client(login=False)
         q = el(qn(NS_REGISTER, 'query'), None, el(qn(NS_REGISTER, 'username'), text='alice'),
                el(qn(NS_REGISTER, 'remove')))
         r = c.iq(el('iq', {'type': 'set'}, q))
-        assert r.get('type') == 'error', xmpp.to_xml(r)
+        assert xmpp.error_condition(r)[1] == 'unexpected-request', xmpp.to_xml(r)
         c.close()
         assert can_login(b, *ALICE)
 

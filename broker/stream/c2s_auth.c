@@ -205,10 +205,38 @@ static void sasl_failed(struct c2s *c)
     c->state = C2S_NEGOTIATE;
 }
 
+/*
+ * RFC 6120 §6.4.6: a 'from' on a TLS-protected stream header names who the client says it
+ * is; authenticating as another account SHOULD end the attempt. True when they agree (or
+ * there is nothing to compare: no 'from', no TLS, an anonymous login).
+ */
+static bool header_from_matches(struct c2s *c, const char *authcid)
+{
+    const struct xml_node *h = xml_stream_header(c->xs);
+    const char *from = h ? xml_attr(h, "from") : NULL;
+    if (from == NULL || !c->tls || authcid == NULL)
+        return true;
+    struct arena *a = arena_new(1024);
+    struct jid j;
+    bool ok =
+        a == NULL || jid_parse(a, from, &j) != HERALD_OK ||
+        (j.local && strcmp(j.local, authcid) == 0 && strcmp(j.domain, c->srv->cfg.domain) == 0);
+    arena_free(&a);
+    return ok;
+}
+
 static void sasl_succeeded(struct c2s *c, const struct buf *out)
 {
     const char *authcid = sasl_server_authcid(c->sasl);
     c->anonymous = sasl_server_is_anonymous(c->sasl);
+    if (!c->anonymous && !header_from_matches(c, authcid)) {
+        log_info("[%s] authenticated as %s, but the stream header says another 'from'",
+                 conn_log_ctx(c->conn), authcid);
+        sasl_send_failure(c, "not-authorized", "the stream header's 'from' is another account");
+        sasl_server_free(&c->sasl);
+        c->state = C2S_NEGOTIATE;
+        return;
+    }
     if (c->anonymous) {
         /* RFC 4505: a fresh, unguessable, temporary localpart. */
         unsigned char r[10];

@@ -431,6 +431,25 @@ def test_abort():
         c.close()
 
 
+def test_header_from_must_match_the_login():
+    """RFC 6120 §6.4.6: with a 'from' on the TLS-protected stream header, authenticating
+    as another account ends the attempt (<not-authorized/>); as the named one it succeeds."""
+    with harness.Broker(users=[ALICE, ('bob@localhost', 'bob-secret')]) as b:
+        for from_, ok in (('bob@localhost', False), ('Alice@localhost/desk', True)):
+            c = raw(b)
+            c.open_stream()
+            c.send_raw("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+            c.recv()
+            c._wrap(c._tls_context())
+            c.open_stream(from_=from_)
+            if ok:
+                c.auth_scram('SCRAM-SHA-256', *ALICE)
+                assert c.bind().startswith('alice@localhost/')
+            else:
+                assert failure_of(c.auth_scram, 'SCRAM-SHA-256', *ALICE) == 'not-authorized'
+            c.close()
+
+
 def test_abort_without_exchange():
     """RFC 6120 §6.4.4: "the receiving entity MUST return a <failure/> element containing
     the <aborted/> condition" - also when no exchange was started; login works after."""

@@ -177,11 +177,24 @@ static void account_items_cb(struct server *srv, struct stanza *st, struct xml_n
                              void *arg)
 {
     (void)arg;
-    /* XEP-0030 §8: available resources would be listed only to those who may see the
-     * account's presence; none are listed, so everyone gets the same empty result. */
     if (!disco_request_check(srv, st, payload, true))
         return;
-    disco_reply(srv, st, xml_elem_new(st->arena, NS_DISCO_ITEMS, "query"), true);
+    /* XEP-0030 §4.1: the account's available resources; §8: only to the account itself and
+     * to those who may see its presence, everyone else gets an empty result. */
+    struct arena *a = st->arena;
+    struct xml_node *q = xml_elem_new(a, NS_DISCO_ITEMS, "query");
+    const char *account = account_of(st);
+    bool ok = q != NULL && account != NULL;
+    if (ok && may_query_account(srv, st, account)) {
+        for (struct session *s = router_sessions_of(srv->router, account, strlen(account)); s && ok;
+             s = s->next_res) {
+            if (!s->available)
+                continue;
+            struct xml_node *it = xml_add_child(a, q, NS_DISCO_ITEMS, "item");
+            ok = it != NULL && xml_set_attr(a, it, "jid", s->full) == HERALD_OK;
+        }
+    }
+    disco_reply(srv, st, q, ok);
 }
 
 /* XEP-0199 §4.2: a ping without 'to' (or to one's own bare JID) is for the server, which

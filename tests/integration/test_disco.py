@@ -141,14 +141,28 @@ def test_disco_info_anonymous_account():
 
 
 def test_disco_items_account():
-    """XEP-0030 §4.1 with RFC 6121 §8.5.1: disco#items of an account's bare JID (empty:
-    §8 lets only those who may see the account's presence see its resources)."""
+    """XEP-0030 §4.1 with RFC 6121 §8.5.1: disco#items of an account's bare JID lists its
+    available resources, to the account itself and to those it lets see its presence;
+    §8: anyone else gets an empty result."""
     with harness.Broker(users=[ALICE, BOB]) as b:
-        a = b.client(*ALICE)
-        r = disco_items(a, 'bob@localhost')
-        assert r.get('type') == 'result' and r.find(qn(NS_DISCO_ITEMS, 'query')) is not None, \
-            xmpp.to_xml(r)
+        a = bound(b, ALICE[0], 'phone', presence=True)
+        d = bound(b, BOB[0], 'desk', presence=True)
+        bound(b, BOB[0], 'silent')  # connected, never available: not listed
+
+        def items(c, to):
+            r = disco_items(c, to)
+            assert r.get('type') == 'result', xmpp.to_xml(r)
+            return sorted(i.get('jid') for i in r.iter(qn(NS_DISCO_ITEMS, 'item')))
+
+        assert items(d, 'bob@localhost') == ['bob@localhost/desk']
+        assert items(a, 'bob@localhost') == []
+        a.send(el('presence', {'to': 'bob@localhost', 'type': 'subscribe'}))
+        d.expect({'tag': 'presence', 'type': 'subscribe'})
+        d.send(el('presence', {'to': 'alice@localhost', 'type': 'subscribed'}))
+        time.sleep(0.3)
+        assert items(a, 'bob@localhost') == ['bob@localhost/desk']
         a.close()
+        d.close()
 
 
 def test_disco_unknown_account():

@@ -188,7 +188,7 @@ static void account_items_cb(struct server *srv, struct stanza *st, struct xml_n
     if (ok && may_query_account(srv, st, account)) {
         for (struct session *s = router_sessions_of(srv->router, account, strlen(account)); s && ok;
              s = s->next_res) {
-            if (!s->available)
+            if (!s->available || s->ending)
                 continue;
             struct xml_node *it = xml_add_child(a, q, NS_DISCO_ITEMS, "item");
             ok = it != NULL && xml_set_attr(a, it, "jid", s->full) == HERALD_OK;

@@ -88,7 +88,7 @@ static void log_ssl_error(struct conn *c, const char *what)
 
 static enum herald_rc conn_tls_begin(struct conn *c)
 {
-    c->ssl = tls_new_session(c->net);
+    c->ssl = tls_new_session(c->net, c->kind == LISTENER_C2S_TLS);
     if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1)
         return HERALD_ENOMEM;
     SSL_set_accept_state(c->ssl);

@@ -103,7 +103,9 @@ struct net {
 
 /* tls.c */
 HERALD_MUST_CHECK enum herald_rc tls_ctx_load(struct net *n, SSL_CTX **out);
-HERALD_MUST_CHECK SSL *tls_new_session(struct net *n);
+/* A server session on the shared context; `direct`: on the direct-TLS port (XEP-0368), where
+ * ALPN must name xmpp-client when the client offers any. */
+HERALD_MUST_CHECK SSL *tls_new_session(struct net *n, bool direct);
 HERALD_MUST_CHECK enum herald_rc tls_channel_binding(SSL *ssl, const char *type, struct buf *out);
 bool tls_has_channel_binding(SSL *ssl, const char *type);
 

@@ -114,17 +114,22 @@ out:
     return rc;
 }
 
+/* The app data of a direct-TLS session (XEP-0368), where ALPN names the protocol. */
+static const char alpn_direct = 1;
+
 static int alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
                           const unsigned char *in, unsigned int inlen, void *arg)
 {
     static const unsigned char ours[] = "\x0bxmpp-client";
-    (void)ssl, (void)arg;
+    (void)arg;
     if (SSL_select_next_proto((unsigned char **)out, outlen, ours, sizeof(ours) - 1, in, inlen) ==
         OPENSSL_NPN_NEGOTIATED)
         return SSL_TLSEXT_ERR_OK;
-    /* RFC 7301 §3.2: a client that offers only other protocols gets no_application_protocol
-     * (clients that send no ALPN at all never get here, and still work). */
-    return SSL_TLSEXT_ERR_ALERT_FATAL;
+    /* RFC 7301 §3.2: on the direct-TLS port a client that offers only other protocols gets
+     * no_application_protocol. After STARTTLS the stream already says what is spoken, so
+     * ALPN is ignored there; clients that send no ALPN at all never get here. */
+    return SSL_get_app_data(ssl) == &alpn_direct ? SSL_TLSEXT_ERR_ALERT_FATAL
+                                                 : SSL_TLSEXT_ERR_NOACK;
 }
 
 enum herald_rc tls_ctx_load(struct net *n, SSL_CTX **out)
@@ -178,11 +183,13 @@ enum herald_rc tls_ctx_load(struct net *n, SSL_CTX **out)
     return HERALD_OK;
 }
 
-SSL *tls_new_session(struct net *n)
+SSL *tls_new_session(struct net *n, bool direct)
 {
     SSL *ssl = SSL_new(n->tls);
     if (ssl == NULL)
         log_ssl_errors("SSL_new() failed");
+    else if (direct)
+        SSL_set_app_data(ssl, (void *)&alpn_direct); /* alpn_select_cb: ALPN applies */
     return ssl;
 }
 

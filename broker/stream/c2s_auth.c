@@ -25,7 +25,8 @@
 void c2s_handle_starttls(struct c2s *c, const struct xml_node *el)
 {
     if (c->tls || c->state != C2S_NEGOTIATE || xml_stream_buffered(c->xs) > 0 ||
-        conn_listener_kind(c->conn) == LISTENER_C2S_TLS || el->first_child != NULL) {
+        conn_listener_kind(c->conn) == LISTENER_C2S_TLS || xml_first_elem(el) != NULL ||
+        !xml_text_is_blank(el)) {
         /* RFC 6120 §5.4.2.2: failure, then close stream and connection: TLS is not offered
          * (any more) here, or the command is malformed (<starttls/> has no content). */
         c2s_send_str(c, "<failure xmlns='" NS_TLS "'/></stream:stream>");
@@ -218,9 +219,9 @@ static bool header_from_matches(struct c2s *c, const char *authcid)
         return true;
     struct arena *a = arena_new(1024);
     struct jid j;
-    bool ok =
-        a == NULL || jid_parse(a, from, &j) != HERALD_OK ||
-        (j.local && strcmp(j.local, authcid) == 0 && strcmp(j.domain, c->srv->cfg.domain) == 0);
+    /* An unusable 'from', or one naming only a domain, says nothing to compare. */
+    bool ok = a == NULL || jid_parse(a, from, &j) != HERALD_OK || j.local == NULL ||
+              (strcmp(j.local, authcid) == 0 && strcmp(j.domain, c->srv->cfg.domain) == 0);
     arena_free(&a);
     return ok;
 }
@@ -232,9 +233,10 @@ static void sasl_succeeded(struct c2s *c, const struct buf *out)
     if (!c->anonymous && !header_from_matches(c, authcid)) {
         log_info("[%s] authenticated as %s, but the stream header says another 'from'",
                  conn_log_ctx(c->conn), authcid);
-        sasl_send_failure(c, "not-authorized", "the stream header's 'from' is another account");
+        /* RFC 6120 §4.9.3.9: <invalid-from/> is the error for exactly this; ending the
+         * stream also keeps a client from retrying password checks for free. */
         sasl_server_free(&c->sasl);
-        c->state = C2S_NEGOTIATE;
+        c2s_stream_error(c, "invalid-from", "the stream header's 'from' is another account");
         return;
     }
     if (c->anonymous) {

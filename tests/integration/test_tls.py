@@ -104,12 +104,17 @@ def test_starttls_after_authentication_fails():
 
 def test_malformed_starttls_fails():
     """RFC 6120 §5.4.2.2 (failure case 1, a malformed command): <starttls/> has no
-    content."""
+    content (whitespace inside it is no content)."""
     with harness.Broker() as b:
         c = raw(b)
         c.open_stream()
         c.send_raw("<starttls xmlns='%s'><foo/></starttls>" % NS_TLS)
         expect_tls_failure_and_close(c)
+        c = raw(b)
+        c.open_stream()
+        c.send_raw("<starttls xmlns='%s'>\n</starttls>" % NS_TLS)
+        assert c.recv().tag == qn(NS_TLS, 'proceed')
+        c.abort()
 
 
 def test_starttls_on_direct_tls_port_fails():
@@ -167,8 +172,9 @@ def test_direct_tls_without_alpn():
 
 
 def test_direct_tls_with_another_alpn_protocol_fails():
-    """XEP-0368 §3 with RFC 7301 §3.2: a client that offers only other protocols (h2)
-    gets a no_application_protocol alert instead of a connection."""
+    """XEP-0368 §3 with RFC 7301 §3.2: on the direct-TLS port a client that offers only
+    other protocols (h2) gets a no_application_protocol alert instead of a connection; on
+    the STARTTLS port the same client is served."""
     with harness.Broker() as b:
         ctx = no_verify_ctx()
         ctx.set_alpn_protocols(['h2'])
@@ -183,6 +189,14 @@ def test_direct_tls_with_another_alpn_protocol_fails():
                 raise AssertionError('TLS completed with no common ALPN protocol')
         finally:
             sock.close()
+        # After STARTTLS the stream already says what is spoken: ALPN is not checked.
+        c = raw(b)
+        c.open_stream()
+        c.send_raw("<starttls xmlns='%s'/>" % NS_TLS)
+        assert c.recv().tag == qn(NS_TLS, 'proceed')
+        c._wrap(ctx)
+        c.open_stream()
+        c.abort()
 
 
 def test_plain_bytes_on_direct_tls_port():

@@ -197,6 +197,17 @@ static void account_items_cb(struct server *srv, struct stanza *st, struct xml_n
     disco_reply(srv, st, q, ok);
 }
 
+/* XEP-0030 §8: disco#items of an account that does not exist is an empty result, the same
+ * as a stranger gets for one that does, so that neither tells whether the account exists. */
+static void no_account_items_cb(struct server *srv, struct stanza *st, struct xml_node *payload,
+                                void *arg)
+{
+    (void)arg;
+    if (!disco_request_check(srv, st, payload, true))
+        return;
+    disco_reply(srv, st, xml_elem_new(st->arena, NS_DISCO_ITEMS, "query"), true);
+}
+
 /* XEP-0199 §4.2: a ping without 'to' (or to one's own bare JID) is for the server, which
  * answers; a ping to another account's bare JID has nobody to answer it (RFC 6121
  * §8.5.2.1.3: <service-unavailable/>). */
@@ -223,7 +234,9 @@ enum herald_rc disco_init(struct server *srv)
         (rc = router_add_iq(r, ROUTER_IQ_ACCOUNT, NS_DISCO_INFO, "query", account_info_cb, NULL)) ||
         (rc = router_add_iq(r, ROUTER_IQ_ACCOUNT, NS_DISCO_ITEMS, "query", account_items_cb,
                             NULL)) ||
-        (rc = router_add_iq(r, ROUTER_IQ_ACCOUNT, NS_PING, "ping", account_ping_cb, NULL)))
+        (rc = router_add_iq(r, ROUTER_IQ_ACCOUNT, NS_PING, "ping", account_ping_cb, NULL)) ||
+        (rc = router_add_iq(r, ROUTER_IQ_NO_ACCOUNT, NS_DISCO_ITEMS, "query", no_account_items_cb,
+                            NULL)))
         return rc;
     return HERALD_OK;
 }

@@ -474,7 +474,10 @@ static void route_to_account(struct server *srv, struct stanza *st, const struct
         }
     }
     if (!im_account_exists(srv, bare)) {
-        /* §8.5.1: no such account. */
+        /* §8.5.1: no such account; a few queries have their own rule (XEP-0030 §8). */
+        if (st->kind == STANZA_IQ && (stanza_is_type(st, "get") || stanza_is_type(st, "set")) &&
+            dispatch_iq(srv, st, ROUTER_IQ_NO_ACCOUNT))
+            return;
         if (!stanza_is_type(st, "headline"))
             router_reply_cond(srv, st, "service-unavailable");
         return;

@@ -92,8 +92,10 @@ HERALD_MUST_CHECK enum herald_rc router_add_service(struct router *r, const char
 bool router_is_local_domain(const struct router *r, const char *domain);
 
 enum router_iq_target {
-    ROUTER_IQ_SERVER,  /* to the server's domain */
-    ROUTER_IQ_ACCOUNT, /* to an account's bare JID, or with no 'to' (the sender's own) */
+    ROUTER_IQ_SERVER,     /* to the server's domain */
+    ROUTER_IQ_ACCOUNT,    /* to an account's bare JID, or with no 'to' (the sender's own) */
+    ROUTER_IQ_NO_ACCOUNT, /* to a bare JID of the domain with no account (else: RFC 6121
+                           * §8.5.1 <service-unavailable/>) */
 };
 /* Handle iqs whose payload is {ns}name (name NULL: any element of ns). */
 HERALD_MUST_CHECK enum herald_rc router_add_iq(struct router *r, enum router_iq_target target,

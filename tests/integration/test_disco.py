@@ -166,10 +166,18 @@ def test_disco_items_account():
 
 
 def test_disco_unknown_account():
-    """RFC 6121 §8.5.1: an iq to a bare JID with no account -> service-unavailable."""
-    with harness.Broker(users=[ALICE]) as b:
+    """RFC 6121 §8.5.1 with XEP-0030 §8: disco#info of a bare JID with no account ->
+    service-unavailable (as for an account the asker may not see); disco#items -> an empty
+    result (as for an account the asker may not see), so neither tells whether it exists."""
+    with harness.Broker(users=[ALICE, BOB]) as b:
         a = b.client(*ALICE)
         assert_error(disco_info(a, 'ghost@localhost'), 'cancel', 'service-unavailable')
+        for to in ('ghost@localhost', 'bob@localhost'):
+            r = disco_items(a, to)
+            assert r.get('type') == 'result', xmpp.to_xml(r)
+            assert r.find(qn(NS_DISCO_ITEMS, 'query')) is not None and \
+                len(r.find(qn(NS_DISCO_ITEMS, 'query'))) == 0, xmpp.to_xml(r)
+        assert_error(a.ping('ghost@localhost'), 'cancel', 'service-unavailable')
         a.close()
 
 

@@ -14,73 +14,27 @@ tests pin SCRAM-SHA-256 to check that mechanism was really used.
 """
 
 import asyncio
-import logging
-import os
-import sys
-from pathlib import Path
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'integration'))
-import harness  # noqa: E402
-
-try:
-    import slixmpp  # noqa: E402
-except ImportError:  # pragma: no cover
-    slixmpp = None
+from slix_common import STEP, SlixPeer, harness, need_slixmpp
 
 ALICE = ('alice@localhost', 'alice-secret')
 BOB = ('bob@localhost', 'bob-secret')
-STEP = 15       # seconds for any single step
 TOTAL = 90      # seconds for a whole test
 
-logging.basicConfig(level=logging.CRITICAL if os.environ.get('SLIX_DEBUG') != '1'
-                    else logging.DEBUG)
 
-
-def _creds_cb(user, password):
-    """A SASL credentials callback without channel-binding data: gs2 flag 'n'."""
-    def cb(required, optional):
-        out = {}
-        for v in set(required) | set(optional):
-            if v == 'username':
-                out[v] = user
-            elif v == 'password':
-                out[v] = password
-            elif v == 'channel_binding':
-                out[v] = b''
-        return out
-    return cb
-
-
-class Peer:
-    """One slixmpp client plus futures for what the tests wait for."""
+class Peer(SlixPeer):
+    """A slixmpp client with roster and presence handling, plus futures for what the tests
+    wait for."""
 
     def __init__(self, b, jid, password, resource, scram_only=True, retry_auth=False):
-        cfg = {}
-        if scram_only:
-            cfg['feature_mechanisms'] = {'use_mech': 'SCRAM-SHA-256',
-                                         'sasl_callback': _creds_cb(jid.split('@')[0], password)}
-        self.x = slixmpp.ClientXMPP('%s/%s' % (jid, resource), password, plugin_config=cfg)
-        self.x.ca_certs = Path(b.path('data', 'tls', 'cert.pem'))   # verify the real cert
-        self.x.register_plugin('xep_0030')
-        self.x.register_plugin('xep_0199')
+        super().__init__(b, jid, password, resource, ('xep_0030', 'xep_0199'),
+                         scram_only=scram_only, retry_auth=retry_auth)
         self.x.auto_authorize = True
         self.x.auto_subscribe = True
-        self.bare = jid
         self.messages = asyncio.Queue()
         self.available = {}            # bare JID -> future resolved by their presence
-        self.failed = asyncio.get_running_loop().create_future()
         self.x.add_event_handler('message', self._on_message)
         self.x.add_event_handler('presence_available', self._on_available)
-        # With retry_auth, a failed mechanism is not the end: slixmpp tries the next one.
-        fatal = ('failed_all_auth', 'ssl_invalid_chain', 'stream_error')
-        for ev in fatal if retry_auth else fatal + ('failed_auth',):
-            self.x.add_event_handler(ev, self._make_fail(ev))
-
-    def _make_fail(self, ev):
-        def handler(arg=None):
-            if not self.failed.done():
-                self.failed.set_result('%s: %r' % (ev, arg))
-        return handler
 
     def _on_message(self, msg):
         if msg['type'] in ('chat', 'normal'):
@@ -97,36 +51,12 @@ class Peer:
         return self.available[bare]
 
     async def start(self, address, direct_tls=False):
-        started = asyncio.ensure_future(self.x.wait_until('session_start', STEP))
-        if direct_tls:
-            self.x.connect(address, use_ssl=True, force_starttls=False, disable_starttls=True)
-        else:
-            self.x.connect(address)
-        done, _ = await asyncio.wait({started, self.failed}, timeout=STEP,
-                                     return_when=asyncio.FIRST_COMPLETED)
-        if started not in done:
-            started.cancel()
-            raise AssertionError('%s did not start a session: %s'
-                                 % (self.bare, self.failed.result() if self.failed.done()
-                                    else 'timeout'))
+        await super().start(address, direct_tls)
         assert self.x['feature_mechanisms'].mech.name == 'SCRAM-SHA-256', \
             self.x['feature_mechanisms'].mech.name
         assert self.x.boundjid.bare == self.bare, self.x.boundjid
         await asyncio.wait_for(self.x.get_roster(), STEP)
         self.x.send_presence()
-
-    async def stop(self):
-        fut = asyncio.ensure_future(self.x.wait_until('disconnected', STEP))
-        self.x.disconnect()
-        try:
-            await asyncio.wait_for(fut, STEP)
-        except asyncio.TimeoutError:
-            self.x.abort()
-
-
-def _need_slixmpp():
-    if slixmpp is None:
-        raise harness.Skip('python3-slixmpp is not installed')
 
 
 async def _roster_presence_messages(b, direct_tls):
@@ -178,14 +108,14 @@ def _run(coro):
 def test_starttls_scram_roster_presence_messages():
     """RFC 6120 §5-§7 (STARTTLS, SCRAM-SHA-256, bind), RFC 6121 §2-§5 (roster, mutual
     subscription, presence, messages) with slixmpp over STARTTLS."""
-    _need_slixmpp()
+    need_slixmpp()
     with harness.Broker(users=[ALICE, BOB]) as b:
         _run(_roster_presence_messages(b, direct_tls=False))
 
 
 def test_direct_tls_scram_roster_presence_messages():
     """XEP-0368 direct TLS, then the same exchange as over STARTTLS."""
-    _need_slixmpp()
+    need_slixmpp()
     with harness.Broker(users=[ALICE, BOB]) as b:
         _run(_roster_presence_messages(b, direct_tls=True))
 
@@ -196,17 +126,11 @@ def test_default_negotiation_logs_in():
     unsupported-channel-binding-type), then plain SCRAM with the 'y' flag. Having seen
     -PLUS offered and refused for its binding type, the client's 'y' is no downgrade, so
     the broker accepts it on that stream: the default configuration logs in."""
-    _need_slixmpp()
+    need_slixmpp()
     with harness.Broker(users=[ALICE]) as b:
         async def go():
             p = Peer(b, ALICE[0], ALICE[1], 'default', scram_only=False, retry_auth=True)
-            started = asyncio.ensure_future(p.x.wait_until('session_start', STEP))
-            p.x.connect(('127.0.0.1', b.port('c2s')))
-            done, _ = await asyncio.wait({started, p.failed}, timeout=STEP,
-                                         return_when=asyncio.FIRST_COMPLETED)
-            ok = started in done
-            if not ok:
-                started.cancel()
+            ok = await p.connect(('127.0.0.1', b.port('c2s')))
             await p.stop()
             return ok
         ok = asyncio.run(asyncio.wait_for(go(), TOTAL))

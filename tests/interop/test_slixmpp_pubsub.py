@@ -12,86 +12,38 @@ Not used: slixmpp's set_subscription_options, which sends its form in an iq of t
 """
 
 import asyncio
-import logging
-import os
-import sys
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'integration'))
-import harness  # noqa: E402
+from slix_common import STEP, SlixPeer, harness, need_slixmpp, slixmpp
 
-try:
-    import slixmpp  # noqa: E402
-    from slixmpp.exceptions import IqError  # noqa: E402
-except ImportError:  # pragma: no cover
-    slixmpp = None
+if slixmpp is not None:
+    from slixmpp.exceptions import IqError
 
 ALICE = ('alice@localhost', 'alice-secret')
 BOB = ('bob@localhost', 'bob-secret')
 PS = 'pubsub.localhost'
 NODE = 'interop-news'
 NS_NOTE = 'urn:example:interop'
-STEP = 15       # seconds for any single step
 TOTAL = 120     # seconds for a whole test
 
-logging.basicConfig(level=logging.CRITICAL if os.environ.get('SLIX_DEBUG') != '1'
-                    else logging.DEBUG)
 
-
-def _creds_cb(user, password):
-    def cb(required, optional):
-        out = {}
-        for v in set(required) | set(optional):
-            if v == 'username':
-                out[v] = user
-            elif v == 'password':
-                out[v] = password
-            elif v == 'channel_binding':
-                out[v] = b''
-        return out
-    return cb
-
-
-class Peer:
-    """One slixmpp client with the disco, data forms and pubsub plugins, and queues of the
+class Peer(SlixPeer):
+    """A slixmpp client with the disco, data forms and pubsub plugins, and queues of the
     pubsub events it receives."""
 
     def __init__(self, b, jid, password, resource):
-        cfg = {'feature_mechanisms': {'use_mech': 'SCRAM-SHA-256',
-                                      'sasl_callback': _creds_cb(jid.split('@')[0], password)}}
-        self.x = slixmpp.ClientXMPP('%s/%s' % (jid, resource), password, plugin_config=cfg)
-        self.x.ca_certs = Path(b.path('data', 'tls', 'cert.pem'))
-        for p in ('xep_0030', 'xep_0004', 'xep_0059', 'xep_0060'):
-            self.x.register_plugin(p)
-        self.bare = jid
+        super().__init__(b, jid, password, resource,
+                         ('xep_0030', 'xep_0004', 'xep_0059', 'xep_0060'))
         self.events = {k: asyncio.Queue() for k in ('publish', 'retract', 'delete')}
-        self.failed = asyncio.get_running_loop().create_future()
         for k, q in self.events.items():
             self.x.add_event_handler('pubsub_' + k, q.put_nowait)
-        for ev in ('failed_auth', 'failed_all_auth', 'ssl_invalid_chain', 'stream_error'):
-            self.x.add_event_handler(ev, self._make_fail(ev))
-
-    def _make_fail(self, ev):
-        def handler(arg=None):
-            if not self.failed.done():
-                self.failed.set_result('%s: %r' % (ev, arg))
-        return handler
 
     @property
     def ps(self):
         return self.x['xep_0060']
 
     async def start(self, address):
-        started = asyncio.ensure_future(self.x.wait_until('session_start', STEP))
-        self.x.connect(address)
-        done, _ = await asyncio.wait({started, self.failed}, timeout=STEP,
-                                     return_when=asyncio.FIRST_COMPLETED)
-        if started not in done:
-            started.cancel()
-            raise AssertionError('%s did not start a session: %s'
-                                 % (self.bare, self.failed.result() if self.failed.done()
-                                    else 'timeout'))
+        await super().start(address)
         self.x.send_presence()   # available: notifications to the bare JID reach us
 
     async def event(self, kind):
@@ -103,14 +55,6 @@ class Peer:
         except asyncio.TimeoutError:
             return
         raise AssertionError('unexpected %s event: %s' % (kind, e))
-
-    async def stop(self):
-        fut = asyncio.ensure_future(self.x.wait_until('disconnected', STEP))
-        self.x.disconnect()
-        try:
-            await asyncio.wait_for(fut, STEP)
-        except asyncio.TimeoutError:
-            self.x.abort()
 
 
 async def step(fut):
@@ -241,15 +185,10 @@ async def _pubsub_walkthrough(b):
             await p.stop()
 
 
-def _need_slixmpp():
-    if slixmpp is None:
-        raise harness.Skip('python3-slixmpp is not installed')
-
-
 def test_slixmpp_pubsub_walkthrough():
     """XEP-0060 §5.1, §5.2, §5.6, §6.1, §6.2, §6.5, §7.1, §7.2, §8.1, §8.2, §8.4 through
     slixmpp's xep_0060 plugin."""
-    _need_slixmpp()
+    need_slixmpp()
     with harness.Broker(users=[ALICE, BOB]) as b:
         asyncio.run(asyncio.wait_for(_pubsub_walkthrough(b), TOTAL))
 

@@ -14,12 +14,14 @@
 
 #include <cmocka.h>
 
+#include "store_fixture.h"
+
 #include "herald/im.h"
 #include "herald/roster_store.h"
 #include "herald/server.h"
 
 struct fixture {
-    char dir[64];
+    char dir[TEST_STORE_DIR_MAX];
     struct server srv;
 };
 
@@ -44,9 +46,7 @@ static int setup(void **state)
     struct fixture *f = calloc(1, sizeof(*f));
     if (f == NULL)
         return -1;
-    strcpy(f->dir, "/tmp/test_im.XXXXXX");
-    struct store_options o = {64ULL << 20, false};
-    if (mkdtemp(f->dir) == NULL || store_open(f->dir, &o, &f->srv.store) != HERALD_OK) {
+    if (test_store_open("test_im", f->dir, &f->srv.store)) {
         free(f);
         return -1;
     }
@@ -63,13 +63,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    store_close(&f->srv.store);
-    char path[128];
-    snprintf(path, sizeof(path), "%s/data.mdb", f->dir);
-    unlink(path);
-    snprintf(path, sizeof(path), "%s/lock.mdb", f->dir);
-    unlink(path);
-    rmdir(f->dir);
+    test_store_remove(&f->srv.store, f->dir);
     free(f);
     return 0;
 }

@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "store_fixture.h"
+
 #include "herald/pubsub_store.h"
 #include "herald/store.h"
 
@@ -23,7 +25,7 @@
 #define OTHER "other.example.org"
 
 struct fixture {
-    char dir[64];
+    char dir[TEST_STORE_DIR_MAX];
     struct store *s;
 };
 
@@ -32,9 +34,7 @@ static int store_setup(void **state)
     struct fixture *f = calloc(1, sizeof(*f));
     if (f == NULL)
         return -1;
-    strcpy(f->dir, "/tmp/test_pubsub_store.XXXXXX");
-    struct store_options o = {64ULL << 20, false};
-    if (mkdtemp(f->dir) == NULL || store_open(f->dir, &o, &f->s) != HERALD_OK) {
+    if (test_store_open("test_pubsub_store", f->dir, &f->s)) {
         free(f);
         return -1;
     }
@@ -45,13 +45,7 @@ static int store_setup(void **state)
 static int store_teardown(void **state)
 {
     struct fixture *f = *state;
-    store_close(&f->s);
-    char path[128];
-    snprintf(path, sizeof(path), "%s/data.mdb", f->dir);
-    unlink(path);
-    snprintf(path, sizeof(path), "%s/lock.mdb", f->dir);
-    unlink(path);
-    rmdir(f->dir);
+    test_store_remove(&f->s, f->dir);
     free(f);
     return 0;
 }

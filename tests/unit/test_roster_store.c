@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "store_fixture.h"
+
 #include "herald/roster_store.h"
 
 static struct roster_str str(const char *s)
@@ -253,7 +255,7 @@ static void test_roster_store__pending_round_trip_and_rejects(void **state)
 /* ---- through the store: keys, versions, iteration ---- */
 
 struct fixture {
-    char dir[64];
+    char dir[TEST_STORE_DIR_MAX];
     struct store *s;
 };
 
@@ -262,9 +264,7 @@ static int store_setup(void **state)
     struct fixture *f = calloc(1, sizeof(*f));
     if (f == NULL)
         return -1;
-    strcpy(f->dir, "/tmp/test_roster_store.XXXXXX");
-    struct store_options o = {64ULL << 20, false};
-    if (mkdtemp(f->dir) == NULL || store_open(f->dir, &o, &f->s) != HERALD_OK) {
+    if (test_store_open("test_roster_store", f->dir, &f->s)) {
         free(f);
         return -1;
     }
@@ -275,13 +275,7 @@ static int store_setup(void **state)
 static int store_teardown(void **state)
 {
     struct fixture *f = *state;
-    store_close(&f->s);
-    char path[128];
-    snprintf(path, sizeof(path), "%s/data.mdb", f->dir);
-    unlink(path);
-    snprintf(path, sizeof(path), "%s/lock.mdb", f->dir);
-    unlink(path);
-    rmdir(f->dir);
+    test_store_remove(&f->s, f->dir);
     free(f);
     return 0;
 }

@@ -73,7 +73,7 @@ enum xml_stream_event xml_stream_next(struct xml_stream *s);
 const char *xml_stream_default_ns(const struct xml_stream *s);
 /* A prefixed namespace the stream header declared besides the one of its own element (the
  * stream namespace) and the xml prefix, or NULL: RFC 6120 §4.8.5 keeps stanza content
- * namespaces out of it. */
+ * namespaces out of it. The string belongs to the stream: valid until restart/free. */
 const char *xml_stream_other_ns_decl(const struct xml_stream *s);
 /* The stream header element (attributes, namespace, name); valid until restart/free. */
 const struct xml_node *xml_stream_header(const struct xml_stream *s);
